@@ -1,0 +1,31 @@
+"""Every size and count limit of the protocol, in one place (docs/protocol.md quotes them)."""
+
+from __future__ import annotations
+
+MAX_CLIENT_FRAME = 128 * 1024
+"""Largest frame (bytes of UTF-8 text) a browser may send to the relay."""
+MAX_HOST_FRAME = 1024 * 1024
+"""Largest frame a host may send to the relay (history pages are the big ones)."""
+MAX_BODY = 120 * 1024
+"""Largest signed request body (UTF-8 bytes)."""
+MAX_ENVELOPE = 64 * 1024
+"""Largest opaque message envelope, in bytes after base64url decoding."""
+MAX_MAILBOX_PAYLOAD = 16 * 1024
+MAX_BACKUP_BLOB = 4 * 1024 * 1024 // 4 * 3 // 4
+"""Key-backup blob cap: fits a host frame after base64url and JSON overhead."""
+MAX_TOKEN = 1024
+MAX_NAME = 100
+"""Longest space or channel name, in characters."""
+MAX_ID = 64
+MAX_SUB_CHANNELS = 256
+"""Channels named in one ``sub`` frame."""
+MAX_SUBSCRIPTIONS = 1024
+"""Topics one browser connection may be subscribed to at once."""
+HISTORY_PAGE_MAX = 200
+HISTORY_PAGE_BYTES = 768 * 1024
+"""A history page stops growing once its envelopes reach this many bytes."""
+REQUEST_MAX_SKEW_MS = 120_000
+"""A request's timestamp may differ from the host's clock by at most this much."""
+TOKEN_LIFETIME_MS = 10 * 60 * 1000
+TOKEN_MAX_LIFETIME_MS = 60 * 60 * 1000
+MAILBOX_TTL_MS = 14 * 24 * 3600 * 1000

@@ -1,0 +1,337 @@
+"""Signed bodies carried through the relay: requests, responses and channel events.
+
+Each body is a compact JSON object whose exact UTF-8 bytes are signed (requests by
+the device, responses and events by the host) and carried as a JSON *string* in the
+``body`` field of a frame. The receiver verifies the signature over those bytes and
+only then parses them, so no canonical JSON is ever needed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+import orjson
+from nacl.signing import SigningKey
+
+from hearth.b64 import b64d, b64e
+from hearth.errors import ErrorCode, ProtocolError
+from hearth.keys import DeviceKeys, now_ms, public_key_from_host_id
+from hearth.limits import MAX_ENVELOPE, MAX_ID, MAX_NAME
+from hearth.signing import SIGNATURE_SIZE, Context, sign, verify
+
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID, pattern=r"^[A-Za-z0-9_-]+$")]
+Key = Annotated[str, msgspec.Meta(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
+HostId = Annotated[str, msgspec.Meta(min_length=56, max_length=56, pattern=r"^[a-z2-7]+$")]
+Nonce = Annotated[str, msgspec.Meta(min_length=22, max_length=22, pattern=r"^[A-Za-z0-9_-]+$")]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
+Role = Annotated[str, msgspec.Meta(pattern=r"^(owner|admin|member)$")]
+# base64url of at most MAX_ENVELOPE bytes
+Envelope = Annotated[
+    str, msgspec.Meta(min_length=2, max_length=(MAX_ENVELOPE * 4 + 2) // 3,
+                      pattern=r"^[A-Za-z0-9_-]+$")
+]
+Seq = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class Body(msgspec.Struct, forbid_unknown_fields=True):
+    """Base of every signed body."""
+
+
+class RequestBody(Body):
+    """Device-signed: ``dev`` asks ``host`` to perform ``op`` with arguments ``a``.
+
+    ``n`` is a fresh 16-byte nonce (replays are refused) and ``ts`` the device's clock
+    in ms (requests older or newer than the host's clock by REQUEST_MAX_SKEW_MS are
+    refused), so a captured request cannot be used again, or on another host.
+    """
+
+    v: int
+    host: HostId
+    dev: Key
+    n: Nonce
+    ts: int
+    op: Annotated[str, msgspec.Meta(max_length=40)]
+    a: dict[str, Any]
+
+
+class ErrorInfo(msgspec.Struct, forbid_unknown_fields=True):
+    code: str
+    msg: str
+
+
+class ResponseBody(Body):
+    """Host-signed answer to request ``re`` from device ``dev``."""
+
+    v: int
+    host: HostId
+    dev: Key
+    re: Nonce
+    ok: bool
+    r: dict[str, Any] | None = None
+    err: ErrorInfo | None = None
+
+
+class EventBody(Body):
+    """Host-signed channel event: message ``id`` stored as ``seq`` in ``chan``.
+
+    ``k`` is the event kind: ``msg`` (a stored message; ``env`` is its opaque
+    envelope) or ``member`` / ``channel`` (a change the host announces).
+    """
+
+    v: int
+    host: HostId
+    space: Id
+    chan: Id
+    k: str
+    seq: Seq = 0
+    id: str = ""
+    acct: str = ""
+    dev: str = ""
+    ts: int = 0
+    env: str = ""
+    info: dict[str, Any] | None = None
+
+
+B = TypeVar("B", bound=Body)
+
+
+def dump_body(body: Body) -> str:
+    """The body's JSON text; its UTF-8 bytes are what gets signed."""
+    return orjson.dumps(msgspec.to_builtins(body)).decode("utf-8")
+
+
+def body_bytes(text: str) -> bytes:
+    """UTF-8 bytes of a received body; lone surrogates cannot have been signed."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ProtocolError(ErrorCode.BAD_FRAME, "body is not valid UTF-8 text") from None
+
+
+def load_body(raw: bytes, kind: type[B]) -> B:
+    """Parse signed body bytes strictly into ``kind``."""
+    try:
+        return msgspec.convert(orjson.loads(raw), kind, strict=True)
+    except (orjson.JSONDecodeError, msgspec.ValidationError) as exc:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"body: {exc}") from None
+
+
+# ---- operation arguments (the ``a`` of a request, validated per op) ----------------
+
+class Args(msgspec.Struct, forbid_unknown_fields=True):
+    """Base of every op's arguments."""
+
+
+class HelloArgs(Args):
+    cert: Annotated[str, msgspec.Meta(min_length=226, max_length=226)]
+    name: Name | None = None
+
+
+class ClaimArgs(Args):
+    secret: Annotated[str, msgspec.Meta(min_length=16, max_length=64)]
+
+
+class Empty(Args):
+    pass
+
+
+class SpaceArgs(Args):
+    space: Id
+
+
+class NameArgs(Args):
+    name: Name
+
+
+class SpaceNameArgs(Args):
+    space: Id
+    name: Name
+
+
+class ChannelArgs(Args):
+    space: Id
+    chan: Id
+
+
+class ChannelNameArgs(Args):
+    space: Id
+    chan: Id
+    name: Name
+
+
+class MemberArgs(Args):
+    space: Id
+    acct: Key
+
+
+class MemberRoleArgs(Args):
+    space: Id
+    acct: Key
+    role: Role
+
+
+class KeyInviteArgs(Args):
+    space: Id
+    acct: Key
+    role: Role = "member"
+
+
+class LinkInviteArgs(Args):
+    space: Id
+    ttl_s: Annotated[int, msgspec.Meta(ge=60, le=30 * 24 * 3600)] = 7 * 24 * 3600
+    uses: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1
+    role: Role = "member"
+
+
+class InviteArgs(Args):
+    space: Id
+    invite: Id
+
+
+class RedeemArgs(Args):
+    secret: Annotated[str, msgspec.Meta(min_length=16, max_length=64)]
+
+
+class TokenArgs(Args):
+    space: Id
+    chans: Annotated[list[str], msgspec.Meta(min_length=1, max_length=256)] = msgspec.field(
+        default_factory=lambda: ["*"]
+    )
+
+
+class PublishArgs(Args):
+    space: Id
+    chan: Id
+    id: Id
+    env: Envelope
+
+
+class HistoryArgs(Args):
+    space: Id
+    chan: Id
+    before: Seq | None = None
+    after: Seq | None = None
+    limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 50
+
+
+class AccountArgs(Args):
+    acct: Key
+
+
+class DeviceArgs(Args):
+    dev: Key
+
+
+class MailboxPutArgs(Args):
+    dev: Key
+    payload: Annotated[str, msgspec.Meta(min_length=2, max_length=(16 * 1024 * 4 + 2) // 3,
+                                         pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class MailboxFetchArgs(Args):
+    after: Seq = 0
+    limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 100
+
+
+class MailboxAckArgs(Args):
+    ids: Annotated[list[Seq], msgspec.Meta(min_length=1, max_length=200)]
+
+
+class BackupPutArgs(Args):
+    blob: Annotated[str, msgspec.Meta(min_length=2, max_length=80 * 1024,
+                                      pattern=r"^[A-Za-z0-9_-]+$")]
+    version: Annotated[int, msgspec.Meta(ge=1)]
+
+
+OPS: dict[str, type[Args]] = {
+    "hello": HelloArgs,
+    "host.claim": ClaimArgs,
+    "space.create": NameArgs,
+    "space.list": Empty,
+    "space.rename": SpaceNameArgs,
+    "space.delete": SpaceArgs,
+    "space.leave": SpaceArgs,
+    "channel.create": SpaceNameArgs,
+    "channel.list": SpaceArgs,
+    "channel.rename": ChannelNameArgs,
+    "channel.delete": ChannelArgs,
+    "member.list": SpaceArgs,
+    "member.remove": MemberArgs,
+    "member.role": MemberRoleArgs,
+    "invite.key": KeyInviteArgs,
+    "invite.link": LinkInviteArgs,
+    "invite.list": SpaceArgs,
+    "invite.revoke": InviteArgs,
+    "invite.accept": SpaceArgs,
+    "invite.redeem": RedeemArgs,
+    "token": TokenArgs,
+    "publish": PublishArgs,
+    "history": HistoryArgs,
+    "device.list": AccountArgs,
+    "device.revoke": DeviceArgs,
+    "mailbox.put": MailboxPutArgs,
+    "mailbox.fetch": MailboxFetchArgs,
+    "mailbox.ack": MailboxAckArgs,
+    "backup.put": BackupPutArgs,
+    "backup.get": Empty,
+}
+"""Every request op and the arguments it takes (docs/protocol.md describes each)."""
+
+
+def parse_args(op: str, args: dict[str, Any]) -> Args:
+    """Validate ``args`` for ``op``; unknown_op or bad_request naming the field."""
+    kind = OPS.get(op)
+    if kind is None:
+        raise ProtocolError(ErrorCode.UNKNOWN_OP, f"unknown op {op[:40]!r}")
+    try:
+        return msgspec.convert(args, kind, strict=True)
+    except msgspec.ValidationError as exc:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"{op}: {exc}") from None
+
+
+# ---- signing and opening bodies --------------------------------------------------
+
+def sign_request(
+    device: DeviceKeys, host_id: str, op: str, args: dict[str, Any], *, ts: int | None = None
+) -> tuple[RequestBody, str, str]:
+    """A device-signed request: (body, body text, signature as base64url)."""
+    body = RequestBody(
+        v=1, host=host_id, dev=b64e(device.public_key), n=b64e(secrets.token_bytes(16)),
+        ts=now_ms() if ts is None else ts, op=op, a=args,
+    )
+    text = dump_body(body)
+    return body, text, b64e(sign(device.signing, Context.REQUEST, text.encode("utf-8")))
+
+
+def open_request(text: str, signature: str) -> RequestBody:
+    """Verify a request by the device key it names (whose certificate the host checks)."""
+    raw = body_bytes(text)
+    body = load_body(raw, RequestBody)
+    try:
+        device_key = b64d(body.dev, field="dev", size=32)
+        sig = b64d(signature, field="sig", size=SIGNATURE_SIZE)
+    except ProtocolError as exc:
+        raise ProtocolError(ErrorCode.BAD_SIGNATURE, exc.message) from None
+    verify(device_key, Context.REQUEST, raw, sig)
+    return body
+
+
+def sign_host_body(host_key: SigningKey, body: ResponseBody | EventBody) -> tuple[str, str]:
+    """A host-signed response or event: (body text, signature as base64url)."""
+    text = dump_body(body)
+    context = Context.RESPONSE if isinstance(body, ResponseBody) else Context.EVENT
+    return text, b64e(sign(host_key, context, text.encode("utf-8")))
+
+
+def open_host_body(host_id: str, text: str, signature: str, kind: type[B]) -> B:
+    """Verify a response or event against the key inside ``host_id``, then parse it."""
+    raw = body_bytes(text)
+    context = Context.RESPONSE if kind is ResponseBody else Context.EVENT
+    sig = b64d(signature, field="sig", size=SIGNATURE_SIZE)
+    verify(public_key_from_host_id(host_id), context, raw, sig)
+    body = load_body(raw, kind)
+    if getattr(body, "host", None) != host_id:
+        raise ProtocolError(ErrorCode.BAD_SIGNATURE, "signed body names a different host")
+    return body
