@@ -23,6 +23,11 @@ def b64d(text: str, *, field: str = "value", size: int | None = None) -> bytes:
         raise ProtocolError(
             ErrorCode.BAD_FRAME, f"{field}: {text[:64]!r} is not unpadded base64url"
         ) from None
+    if b64e(data) != text:
+        # Refuses '+', '/' and non-zero spare bits: every value has exactly one spelling.
+        raise ProtocolError(
+            ErrorCode.BAD_FRAME, f"{field}: {text[:64]!r} is not canonical unpadded base64url"
+        )
     if size is not None and len(data) != size:
         raise ProtocolError(
             ErrorCode.BAD_FRAME, f"{field}: expected {size} bytes, got {len(data)}"

@@ -195,6 +195,8 @@ def _decode(raw: str | bytes, union: Any, allowed: frozenset[str], side: str) ->
             ErrorCode.BAD_FRAME, f"frame must be a JSON object, got {type(obj).__name__}"
         )
     tag = obj.get("t")
+    if not isinstance(tag, str):
+        raise ProtocolError(ErrorCode.BAD_FRAME, "frame has no string field 't' naming its type")
     if tag not in allowed:
         if tag in ALL_TAGS:
             raise ProtocolError(

@@ -40,9 +40,10 @@ def host_id_from_public_key(public_key: bytes) -> str:
 
 def public_key_from_host_id(host_id: str) -> bytes:
     """The Ed25519 public key inside ``host_id``; ProtocolError if it is malformed."""
-    if not isinstance(host_id, str) or len(host_id) != HOST_ID_LENGTH:
+    if not isinstance(host_id, str) or len(host_id) != HOST_ID_LENGTH or host_id != host_id.lower():
         raise ProtocolError(
-            ErrorCode.BAD_FRAME, f"host id {str(host_id)[:80]!r} is not 56 base32 characters"
+            ErrorCode.BAD_FRAME,
+            f"host id {str(host_id)[:80]!r} is not 56 lowercase base32 characters",
         )
     try:
         raw = base64.b32decode(host_id.upper())

@@ -11,9 +11,12 @@ MAX_BODY = 120 * 1024
 MAX_ENVELOPE = 64 * 1024
 """Largest opaque message envelope, in bytes after base64url decoding."""
 MAX_MAILBOX_PAYLOAD = 16 * 1024
-MAX_BACKUP_BLOB = 4 * 1024 * 1024 // 4 * 3 // 4
-"""Key-backup blob cap: fits a host frame after base64url and JSON overhead."""
-MAX_TOKEN = 1024
+MAX_BACKUP_BLOB = 512 * 1024
+"""Key-backup blob cap (bytes): its base64url fits a host frame with room to spare."""
+MAX_TOKEN_CHANNELS = 64
+"""Channels one capability token may name (``["*"]`` covers them all)."""
+MAX_TOKEN = 8192
+"""Longest token: enough for MAX_TOKEN_CHANNELS ids of MAX_ID characters."""
 MAX_NAME = 100
 """Longest space or channel name, in characters."""
 MAX_ID = 64
@@ -29,3 +32,5 @@ REQUEST_MAX_SKEW_MS = 120_000
 TOKEN_LIFETIME_MS = 10 * 60 * 1000
 TOKEN_MAX_LIFETIME_MS = 60 * 60 * 1000
 MAILBOX_TTL_MS = 14 * 24 * 3600 * 1000
+MAILBOX_MAX_ITEMS = 1000
+"""Unacknowledged mailbox items one device may hold; more is refused (rate_limited)."""

@@ -18,8 +18,22 @@ from nacl.signing import SigningKey
 from hearth.b64 import b64d, b64e
 from hearth.errors import ErrorCode, ProtocolError
 from hearth.keys import DeviceKeys, now_ms, public_key_from_host_id
-from hearth.limits import MAX_ENVELOPE, MAX_ID, MAX_NAME
+from hearth.limits import (
+    MAX_BACKUP_BLOB,
+    MAX_BODY,
+    MAX_ENVELOPE,
+    MAX_ID,
+    MAX_MAILBOX_PAYLOAD,
+    MAX_NAME,
+    MAX_TOKEN_CHANNELS,
+)
 from hearth.signing import SIGNATURE_SIZE, Context, sign, verify
+
+
+def b64_length(size: int) -> int:
+    """Characters of unpadded base64url for ``size`` bytes."""
+    return (size * 4 + 2) // 3
+
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID, pattern=r"^[A-Za-z0-9_-]+$")]
 Key = Annotated[str, msgspec.Meta(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -29,7 +43,7 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
 Role = Annotated[str, msgspec.Meta(pattern=r"^(owner|admin|member)$")]
 # base64url of at most MAX_ENVELOPE bytes
 Envelope = Annotated[
-    str, msgspec.Meta(min_length=2, max_length=(MAX_ENVELOPE * 4 + 2) // 3,
+    str, msgspec.Meta(min_length=2, max_length=b64_length(MAX_ENVELOPE),
                       pattern=r"^[A-Za-z0-9_-]+$")
 ]
 Seq = Annotated[int, msgspec.Meta(ge=0)]
@@ -105,9 +119,12 @@ def dump_body(body: Body) -> str:
 def body_bytes(text: str) -> bytes:
     """UTF-8 bytes of a received body; lone surrogates cannot have been signed."""
     try:
-        return text.encode("utf-8")
+        raw = text.encode("utf-8")
     except UnicodeEncodeError:
         raise ProtocolError(ErrorCode.BAD_FRAME, "body is not valid UTF-8 text") from None
+    if len(raw) > MAX_BODY:
+        raise ProtocolError(ErrorCode.TOO_LARGE, f"body is {len(raw)} bytes, max {MAX_BODY}")
+    return raw
 
 
 def load_body(raw: bytes, kind: type[B]) -> B:
@@ -196,8 +213,8 @@ class RedeemArgs(Args):
 
 class TokenArgs(Args):
     space: Id
-    chans: Annotated[list[str], msgspec.Meta(min_length=1, max_length=256)] = msgspec.field(
-        default_factory=lambda: ["*"]
+    chans: Annotated[list[str], msgspec.Meta(min_length=1, max_length=MAX_TOKEN_CHANNELS)] = (
+        msgspec.field(default_factory=lambda: ["*"])
     )
 
 
@@ -226,7 +243,7 @@ class DeviceArgs(Args):
 
 class MailboxPutArgs(Args):
     dev: Key
-    payload: Annotated[str, msgspec.Meta(min_length=2, max_length=(16 * 1024 * 4 + 2) // 3,
+    payload: Annotated[str, msgspec.Meta(min_length=2, max_length=b64_length(MAX_MAILBOX_PAYLOAD),
                                          pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -240,7 +257,7 @@ class MailboxAckArgs(Args):
 
 
 class BackupPutArgs(Args):
-    blob: Annotated[str, msgspec.Meta(min_length=2, max_length=80 * 1024,
+    blob: Annotated[str, msgspec.Meta(min_length=2, max_length=b64_length(MAX_BACKUP_BLOB),
                                       pattern=r"^[A-Za-z0-9_-]+$")]
     version: Annotated[int, msgspec.Meta(ge=1)]
 
@@ -318,19 +335,28 @@ def open_request(text: str, signature: str) -> RequestBody:
     return body
 
 
+_HOST_CONTEXTS: dict[type[Body], Context] = {
+    ResponseBody: Context.RESPONSE,
+    EventBody: Context.EVENT,
+}
+
+
 def sign_host_body(host_key: SigningKey, body: ResponseBody | EventBody) -> tuple[str, str]:
     """A host-signed response or event: (body text, signature as base64url)."""
     text = dump_body(body)
-    context = Context.RESPONSE if isinstance(body, ResponseBody) else Context.EVENT
-    return text, b64e(sign(host_key, context, text.encode("utf-8")))
+    return text, b64e(sign(host_key, _HOST_CONTEXTS[type(body)], text.encode("utf-8")))
 
 
 def open_host_body(host_id: str, text: str, signature: str, kind: type[B]) -> B:
     """Verify a response or event against the key inside ``host_id``, then parse it."""
-    raw = body_bytes(text)
-    context = Context.RESPONSE if kind is ResponseBody else Context.EVENT
-    sig = b64d(signature, field="sig", size=SIGNATURE_SIZE)
-    verify(public_key_from_host_id(host_id), context, raw, sig)
+    raw = text.encode("utf-8", errors="replace")
+    context = _HOST_CONTEXTS[kind]
+    try:
+        sig = b64d(signature, field="sig", size=SIGNATURE_SIZE)
+        host_key = public_key_from_host_id(host_id)
+    except ProtocolError as exc:
+        raise ProtocolError(ErrorCode.BAD_SIGNATURE, exc.message) from None
+    verify(host_key, context, raw, sig)
     body = load_body(raw, kind)
     if getattr(body, "host", None) != host_id:
         raise ProtocolError(ErrorCode.BAD_SIGNATURE, "signed body names a different host")

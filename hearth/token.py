@@ -17,7 +17,7 @@ from nacl.signing import SigningKey
 from hearth.b64 import b64d, b64e
 from hearth.errors import ErrorCode, ProtocolError
 from hearth.keys import host_id_from_public_key, public_key_from_host_id
-from hearth.limits import MAX_ID, MAX_SUB_CHANNELS, MAX_TOKEN, TOKEN_MAX_LIFETIME_MS
+from hearth.limits import MAX_ID, MAX_TOKEN, MAX_TOKEN_CHANNELS, TOKEN_MAX_LIFETIME_MS
 from hearth.signing import SIGNATURE_SIZE, Context, sign, verify
 
 READ = "read"
@@ -37,7 +37,7 @@ class CapabilityToken(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     sub: Key
     acct: Key
     space: Id
-    chans: Annotated[list[str], msgspec.Meta(min_length=1, max_length=MAX_SUB_CHANNELS)]
+    chans: Annotated[list[str], msgspec.Meta(min_length=1, max_length=MAX_TOKEN_CHANNELS)]
     scopes: Annotated[list[str], msgspec.Meta(min_length=1, max_length=8)]
     iat: int
     exp: int
