@@ -42,6 +42,7 @@ from hearth.frames import (
     encode_frame,
 )
 from hearth.identity import Identity
+from hearth.invite_link import invite_public_key, new_invite_secret, prove_invite
 from hearth.limits import MAX_HOST_FRAME
 from hearth.rpc import EventBody, ResponseBody, open_host_body, sign_request
 
@@ -290,7 +291,24 @@ class HostClient:
 
     async def invite_link(self, space: str, *, uses: int = 1, ttl_s: int = 7 * 24 * 3600,
                           role: str = "member") -> dict[str, Any]:
-        return await self.call("invite.link", space=space, uses=uses, ttl_s=ttl_s, role=role)
+        """Create a link invite; the result adds ``secret``, which only this client knows."""
+        secret = new_invite_secret()
+        created = await self.call("invite.link", space=space, pk=invite_public_key(secret),
+                                  uses=uses, ttl_s=ttl_s, role=role)
+        return {**created, "secret": secret}
+
+    def _proof(self, secret: str) -> dict[str, str]:
+        device = self.client.identity.device.public_key
+        return {"pk": invite_public_key(secret),
+                "proof": prove_invite(secret, self.host_id, device)}
+
+    async def redeem(self, secret: str) -> dict[str, Any]:
+        """Join the space of a link invite whose secret this client was given."""
+        return await self.call("invite.redeem", **self._proof(secret))
+
+    async def claim(self, secret: str) -> dict[str, Any]:
+        """Become a host owner with a claim secret from ``hearth host owner-invite``."""
+        return await self.call("host.claim", **self._proof(secret))
 
     async def publish(self, space: str, chan: str, envelope: bytes,
                       msg_id: str | None = None) -> dict[str, Any]:

@@ -40,6 +40,10 @@ class ErrorCode(StrEnum):
     INVITE_USED_UP = "invite_used_up"
     INVITE_REVOKED = "invite_revoked"
     INTERNAL = "internal"
+    # End-to-end crypto errors (hearth/crypto and web/crypto raise them; same strings).
+    DECRYPT_FAILED = "decrypt_failed"
+    BAD_KEY = "bad_key"
+    LOW_ORDER_KEY = "low_order_key"
 
 
 class ProtocolError(Exception):

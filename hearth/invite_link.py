@@ -7,11 +7,53 @@ alone is enough to connect and join.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from nacl.signing import SigningKey
+
+from hearth.b64 import b64d, b64e
 from hearth.errors import ErrorCode, ProtocolError
 from hearth.keys import public_key_from_host_id
+from hearth.signing import SIGNATURE_SIZE, Context, sign, verify
+
+# An invite secret (link invite or owner claim) is the 32-byte seed of an Ed25519 key.
+# The host stores only the public key; redeeming proves possession by signing
+# ``host id (UTF-8) || redeeming device key (32)`` under Context.INVITE. What crosses the
+# relay (the public key at creation, the proof at redemption) cannot be redeemed by
+# anyone else: the proof names the device that signed the request.
+
+
+def new_invite_secret() -> str:
+    return b64e(secrets.token_bytes(32))
+
+
+def _invite_key(secret: str) -> SigningKey:
+    try:
+        return SigningKey(b64d(secret, field="invite secret", size=32))
+    except ProtocolError as exc:
+        raise ProtocolError(ErrorCode.INVITE_INVALID, exc.message) from None
+
+
+def invite_public_key(secret: str) -> str:
+    """The public half of an invite secret: what the host stores (base64url)."""
+    return b64e(bytes(_invite_key(secret).verify_key))
+
+
+def prove_invite(secret: str, host_id: str, device: bytes) -> str:
+    """Proof that ``device`` holds the invite secret, for ``host_id`` only (base64url)."""
+    return b64e(sign(_invite_key(secret), Context.INVITE, host_id.encode() + device))
+
+
+def verify_invite_proof(public_key: bytes, host_id: str, device: bytes, proof: str) -> None:
+    """ProtocolError(invite_invalid) unless ``proof`` was made with the invite's secret."""
+    try:
+        signature = b64d(proof, field="proof", size=SIGNATURE_SIZE)
+    except ProtocolError as exc:
+        raise ProtocolError(ErrorCode.INVITE_INVALID, exc.message) from None
+    verify(public_key, Context.INVITE, host_id.encode() + device, signature,
+           code=ErrorCode.INVITE_INVALID)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,4 +85,5 @@ class InviteLink:
             public_key_from_host_id(host_id)
         except ProtocolError as exc:
             raise ProtocolError(ErrorCode.INVITE_INVALID, exc.message) from None
+        _invite_key(secret)
         return cls(base.rstrip("/"), host_id, secret)

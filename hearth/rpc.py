@@ -37,6 +37,7 @@ def b64_length(size: int) -> int:
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID, pattern=r"^[A-Za-z0-9_-]+$")]
 Key = Annotated[str, msgspec.Meta(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
+Sig = Annotated[str, msgspec.Meta(min_length=86, max_length=86, pattern=r"^[A-Za-z0-9_-]+$")]
 HostId = Annotated[str, msgspec.Meta(min_length=56, max_length=56, pattern=r"^[a-z2-7]+$")]
 Nonce = Annotated[str, msgspec.Meta(min_length=22, max_length=22, pattern=r"^[A-Za-z0-9_-]+$")]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
@@ -147,7 +148,9 @@ class HelloArgs(Args):
 
 
 class ClaimArgs(Args):
-    secret: Annotated[str, msgspec.Meta(min_length=16, max_length=64)]
+    """Redeem an owner claim: ``pk`` names it, ``proof`` is hearth.invite_link.prove_invite."""
+    pk: Key
+    proof: Sig
 
 
 class Empty(Args):
@@ -196,7 +199,9 @@ class KeyInviteArgs(Args):
 
 
 class LinkInviteArgs(Args):
+    """``pk`` is the public half of the secret the creator put in the link."""
     space: Id
+    pk: Key
     ttl_s: Annotated[int, msgspec.Meta(ge=60, le=30 * 24 * 3600)] = 7 * 24 * 3600
     uses: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1
     role: Role = "member"
@@ -208,7 +213,9 @@ class InviteArgs(Args):
 
 
 class RedeemArgs(Args):
-    secret: Annotated[str, msgspec.Meta(min_length=16, max_length=64)]
+    """Redeem a link invite: ``pk`` names it, ``proof`` is hearth.invite_link.prove_invite."""
+    pk: Key
+    proof: Sig
 
 
 class TokenArgs(Args):

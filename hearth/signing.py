@@ -27,6 +27,7 @@ class Context(Enum):
     RESPONSE = b"response"
     EVENT = b"event"
     CAPABILITY = b"capability"
+    INVITE = b"invite"
 
 
 def signing_input(context: Context, payload: bytes) -> bytes:

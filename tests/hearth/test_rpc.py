@@ -30,6 +30,7 @@ from hearth.rpc import (
 from hearth.signing import Context, sign
 
 KEY = b64e(bytes(range(32)))
+SIG = b64e(bytes(64))
 
 
 def refused(fn: Any, *args: Any, code: ErrorCode) -> str:
@@ -268,7 +269,7 @@ def test_load_body_strict(host_id: str) -> None:
 CERT = b64e(bytes(169))
 MINIMAL_ARGS: dict[str, dict[str, Any]] = {
     "hello": {"cert": CERT},
-    "host.claim": {"secret": "s" * 16},
+    "host.claim": {"pk": KEY, "proof": SIG},
     "space.create": {"name": "n"},
     "space.list": {},
     "space.rename": {"space": "s", "name": "n"},
@@ -282,11 +283,11 @@ MINIMAL_ARGS: dict[str, dict[str, Any]] = {
     "member.remove": {"space": "s", "acct": KEY},
     "member.role": {"space": "s", "acct": KEY, "role": "admin"},
     "invite.key": {"space": "s", "acct": KEY},
-    "invite.link": {"space": "s"},
+    "invite.link": {"space": "s", "pk": KEY},
     "invite.list": {"space": "s"},
     "invite.revoke": {"space": "s", "invite": "i"},
     "invite.accept": {"space": "s"},
-    "invite.redeem": {"secret": "s" * 16},
+    "invite.redeem": {"pk": KEY, "proof": SIG},
     "token": {"space": "s"},
     "publish": {"space": "s", "chan": "c", "id": "m1", "env": "AAAA"},
     "history": {"space": "s", "chan": "c"},
@@ -332,7 +333,7 @@ def test_every_op_refuses_missing_required_field(op: str) -> None:
 FULL_ARGS: dict[str, dict[str, Any]] = {
     "hello": {"cert": CERT, "name": "laptop"},
     "invite.key": {"space": "s", "acct": KEY, "role": "admin"},
-    "invite.link": {"space": "s", "ttl_s": 60, "uses": 10_000, "role": "owner"},
+    "invite.link": {"space": "s", "pk": KEY, "ttl_s": 60, "uses": 10_000, "role": "owner"},
     "token": {"space": "s", "chans": ["a", "b"]},
     "history": {"space": "s", "chan": "c", "before": 10, "after": 2, "limit": 200},
     "mailbox.fetch": {"after": 5, "limit": 200},
@@ -355,7 +356,7 @@ def test_unknown_op(op: str) -> None:
 
 def test_defaults() -> None:
     assert parse_args("token", {"space": "s"}).chans == ["*"]  # type: ignore[attr-defined]
-    link = parse_args("invite.link", {"space": "s"})
+    link = parse_args("invite.link", {"space": "s", "pk": KEY})
     assert (link.ttl_s, link.uses, link.role) == (7 * 24 * 3600, 1, "member")  # type: ignore[attr-defined]
     assert parse_args("history", {"space": "s", "chan": "c"}).limit == 50  # type: ignore[attr-defined]
 
@@ -388,14 +389,14 @@ def test_mailbox_payload_size_limit() -> None:
     ("history", {"space": "s", "chan": "c", "limit": 0}, "$.limit"),
     ("history", {"space": "s", "chan": "c", "limit": "5"}, "$.limit"),
     ("history", {"space": "s", "chan": "c", "before": -1}, "$.before"),
-    ("invite.link", {"space": "s", "ttl_s": 59}, "$.ttl_s"),
-    ("invite.link", {"space": "s", "uses": 10_001}, "$.uses"),
+    ("invite.link", {"space": "s", "pk": KEY, "ttl_s": 59}, "$.ttl_s"),
+    ("invite.link", {"space": "s", "pk": KEY, "uses": 10_001}, "$.uses"),
     ("space.create", {"name": ""}, "$.name"),
     ("space.create", {"name": "n" * 101}, "$.name"),
     ("space.rename", {"space": "a b", "name": "n"}, "$.space"),
     ("mailbox.ack", {"ids": []}, "$.ids"),
     ("mailbox.ack", {"ids": [True]}, "$.ids[0]"),
-    ("host.claim", {"secret": "short"}, "$.secret"),
+    ("host.claim", {"pk": KEY, "proof": "short"}, "$.proof"),
     ("token", {"space": "s", "chans": []}, "$.chans"),
     ("backup.put", {"blob": "AAAA", "version": 0}, "$.version"),
     ("hello", {"cert": CERT[:-1]}, "$.cert"),

@@ -66,7 +66,7 @@ def test_signing_input_layout_literal() -> None:
 
 def test_context_values() -> None:
     assert {c.value for c in Context} == {
-        b"host-auth", b"client-auth", b"device-cert", b"request", b"response", b"event",
+        b"host-auth", b"client-auth", b"device-cert", b"request", b"response", b"event", b"invite",
         b"capability",
     }
     assert PUBLIC_KEY_SIZE == 32

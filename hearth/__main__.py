@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from hearth.cli import main
+
+main()

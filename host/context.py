@@ -1,0 +1,137 @@
+"""What an op handler gets: the verified caller, the clock, and the host's outbox.
+
+Invariant: ``acct`` is the account in the caller's registered device certificate,
+never something the relay or the request body asserted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from nacl.signing import SigningKey
+
+from hearth.b64 import b64d, b64e
+from hearth.errors import ErrorCode, ProtocolError
+from hearth.frames import Frame, Publish, Revoke
+from hearth.limits import TOKEN_MAX_LIFETIME_MS
+from hearth.rpc import EventBody, sign_host_body
+from host.store import Store
+
+ROLE_RANK = {"member": 1, "admin": 2, "owner": 3}
+
+
+def fail(code: ErrorCode, message: str) -> ProtocolError:
+    """A refusal to raise: ``raise fail(ErrorCode.NOT_FOUND, f"... {value!r} ...")``."""
+    return ProtocolError(code, message)
+
+
+def decode_key(text: str, field: str = "acct") -> bytes:
+    """A 32-byte public key from its base64url text; bad_request if malformed."""
+    try:
+        return b64d(text, field=field, size=32)
+    except ProtocolError as exc:
+        raise fail(ErrorCode.BAD_REQUEST, exc.message) from None
+
+
+@dataclass
+class Context:
+    store: Store
+    host_key: SigningKey
+    host_id: str
+    op: str
+    now: int
+    dev: bytes
+    acct: bytes
+    outbound: list[Frame] = field(default_factory=list)
+
+    @property
+    def acct_b64(self) -> str:
+        return b64e(self.acct)
+
+    @property
+    def dev_b64(self) -> str:
+        return b64e(self.dev)
+
+    # ---- authorisation ---------------------------------------------------------
+
+    async def role_in(self, space: str) -> str:
+        """The caller's role in ``space``; not_found / not_member otherwise."""
+        role = await self.store.fetchval(
+            "SELECT role FROM members WHERE space = ? AND acct = ?", (space, self.acct)
+        )
+        if role is not None:
+            return str(role)
+        await self.require_space(space)
+        raise fail(ErrorCode.NOT_MEMBER, f"you are not a member of space {space!r}")
+
+    async def require_role(self, space: str, minimum: str) -> str:
+        role = await self.role_in(space)
+        if ROLE_RANK[role] < ROLE_RANK[minimum]:
+            raise fail(
+                ErrorCode.FORBIDDEN,
+                f"{self.op} in space {space!r} needs role {minimum!r} or above; you are {role!r}",
+            )
+        return role
+
+    async def require_space(self, space: str) -> str:
+        """The space's name; not_found if it does not exist."""
+        name = await self.store.fetchval("SELECT name FROM spaces WHERE id = ?", (space,))
+        if name is None:
+            raise fail(ErrorCode.NOT_FOUND, f"space {space!r} does not exist")
+        return str(name)
+
+    async def require_channel(self, space: str, chan: str) -> Any:
+        """The channel row (id, name, last_seq); not_found unless it is in ``space``."""
+        row = await self.store.fetchone(
+            "SELECT id, name, last_seq FROM channels WHERE id = ? AND space = ?", (chan, space)
+        )
+        if row is None:
+            raise fail(ErrorCode.NOT_FOUND, f"channel {chan!r} does not exist in space {space!r}")
+        return row
+
+    # ---- outbound frames ---------------------------------------------------------
+
+    def emit_event(self, event: EventBody) -> None:
+        """Queue a host-signed channel event; sent after the response (host-first)."""
+        text, sig = sign_host_body(self.host_key, event)
+        self.outbound.append(Publish(space=event.space, chan=event.chan, body=text, sig=sig))
+
+    async def revoke(
+        self, *, acct: bytes | None = None, dev: bytes | None = None, space: str | None = None
+    ) -> None:
+        """End subscriptions at the relay and remember to say so again on reconnect.
+
+        Must run inside the transaction that made the change, so the change and its
+        revocation record commit together. Kept until every token it covers expired.
+        """
+        await self.store.execute(
+            "INSERT INTO revocations (acct, dev, space, before, expires_at) VALUES (?, ?, ?, ?, ?)",
+            (acct, dev, space, self.now, self.now + TOKEN_MAX_LIFETIME_MS),
+        )
+        self.outbound.append(
+            Revoke(
+                before=self.now,
+                acct=None if acct is None else b64e(acct),
+                dev=None if dev is None else b64e(dev),
+                space=space,
+            )
+        )
+
+
+async def pending_revocations(store: Store, now: int) -> list[Revoke]:
+    """Revocations still covering unexpired tokens (resent after every reconnect)."""
+    async with store.transaction():
+        await store.execute("DELETE FROM revocations WHERE expires_at <= ?", (now,))
+    rows = await store.fetchall(
+        "SELECT acct, dev, space, before FROM revocations ORDER BY id"
+    )
+    return [
+        Revoke(
+            before=row["before"],
+            acct=None if row["acct"] is None else b64e(row["acct"]),
+            dev=None if row["dev"] is None else b64e(row["dev"]),
+            space=row["space"],
+        )
+        for row in rows
+    ]

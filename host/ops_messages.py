@@ -1,0 +1,120 @@
+"""Messages: capability tokens, publishing and history. Docstrings give the result ``r``.
+
+A *message* is ``{seq, id, acct, dev, ts, env}``: ``env`` is the sender's opaque
+envelope (base64url), never parsed by the host; ``acct``/``dev`` are the sending
+device's certified keys.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from hearth.b64 import b64d, b64e
+from hearth.errors import ErrorCode, ProtocolError
+from hearth.limits import HISTORY_PAGE_BYTES, TOKEN_LIFETIME_MS
+from hearth.rpc import EventBody, HistoryArgs, PublishArgs, TokenArgs
+from hearth.token import ALL_CHANNELS, READ, issue_token
+from host.context import Context, fail
+
+
+async def token(ctx: Context, args: TokenArgs) -> dict[str, Any]:
+    """Member. A read token for the calling device, for ``chans`` (``["*"]``: all).
+    r = ``{token, exp, chans}``."""
+    await ctx.role_in(args.space)
+    if args.chans != [ALL_CHANNELS]:
+        for chan in args.chans:
+            await ctx.require_channel(args.space, chan)
+    wire, claims = issue_token(
+        ctx.host_key, device=ctx.dev, account=ctx.acct, space=args.space, channels=args.chans,
+        scopes=[READ], issued_at_ms=ctx.now, lifetime_ms=TOKEN_LIFETIME_MS,
+    )
+    return {"token": wire, "exp": claims.exp, "chans": claims.chans}
+
+
+def _message(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "seq": row["seq"], "id": row["msg_id"], "acct": b64e(row["sender_acct"]),
+        "dev": b64e(row["sender_dev"]), "ts": row["ts"], "env": b64e(row["env"]),
+    }
+
+
+async def publish(ctx: Context, args: PublishArgs) -> dict[str, Any]:
+    """Member. Stores the envelope under the channel's next seq, answers, then fans
+    out a ``msg`` event. Idempotent per (chan, id): the same device resending the same
+    envelope gets the stored seq/ts with ``dup: true`` and no second event; anything
+    else reusing the id is a conflict. r = ``{id, seq, ts, dup}``."""
+    await ctx.role_in(args.space)
+    try:
+        env = b64d(args.env, field="env")
+    except ProtocolError as exc:
+        raise fail(ErrorCode.BAD_REQUEST, exc.message) from None
+    async with ctx.store.transaction():
+        await ctx.require_channel(args.space, args.chan)
+        stored = await ctx.store.fetchone(
+            "SELECT seq, ts, sender_dev, env FROM messages WHERE channel_id = ? AND msg_id = ?",
+            (args.chan, args.id),
+        )
+        if stored is not None:
+            if stored["sender_dev"] != ctx.dev or stored["env"] != env:
+                raise fail(
+                    ErrorCode.CONFLICT,
+                    f"message id {args.id!r} is already used in channel {args.chan!r} "
+                    "by another device or for another envelope",
+                )
+            return {"id": args.id, "seq": stored["seq"], "ts": stored["ts"], "dup": True}
+        seq = int(await ctx.store.fetchval(
+            "UPDATE channels SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
+            (args.chan,),
+        ))
+        await ctx.store.execute(
+            "INSERT INTO messages (channel_id, seq, msg_id, sender_acct, sender_dev, env, ts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (args.chan, seq, args.id, ctx.acct, ctx.dev, env, ctx.now),
+        )
+    # Queued only now that the row is committed: host-first delivery.
+    ctx.emit_event(EventBody(
+        v=1, host=ctx.host_id, space=args.space, chan=args.chan, k="msg", seq=seq, id=args.id,
+        acct=ctx.acct_b64, dev=ctx.dev_b64, ts=ctx.now, env=args.env,
+    ))
+    return {"id": args.id, "seq": seq, "ts": ctx.now, "dup": False}
+
+
+async def history(ctx: Context, args: HistoryArgs) -> dict[str, Any]:
+    """Member. Keyset pages by seq, always returned in ascending seq:
+    ``after`` → the oldest ``limit`` with seq > after (and < ``before`` if given);
+    ``before`` alone → the newest ``limit`` with seq < before; neither → the newest.
+    A page also stops before its envelopes exceed HISTORY_PAGE_BYTES (base64url
+    characters; at least one message is always returned). ``more`` says whether
+    messages remain in the paging direction (newer for ``after``, older otherwise).
+    r = ``{messages: [message...], more}``."""
+    await ctx.role_in(args.space)
+    await ctx.require_channel(args.space, args.chan)
+    ascending = args.after is not None
+    clauses: list[str] = ["channel_id = ?"]
+    params: list[Any] = [args.chan]
+    if args.after is not None:
+        clauses.append("seq > ?")
+        params.append(args.after)
+    if args.before is not None:
+        clauses.append("seq < ?")
+        params.append(args.before)
+    order = "ASC" if ascending else "DESC"
+    rows = await ctx.store.fetchall(
+        "SELECT seq, msg_id, sender_acct, sender_dev, env, ts FROM messages "
+        f"WHERE {' AND '.join(clauses)} ORDER BY seq {order} LIMIT ?",
+        [*params, args.limit + 1],
+    )
+    more = len(rows) > args.limit
+    page: list[dict[str, Any]] = []
+    size = 0
+    for row in rows[: args.limit]:
+        message = _message(row)
+        size += len(message["env"])
+        if page and size > HISTORY_PAGE_BYTES:
+            more = True
+            break
+        page.append(message)
+    if not ascending:
+        page.reverse()
+    return {"messages": page, "more": more}

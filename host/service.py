@@ -1,0 +1,197 @@
+"""The host's authority: verifies a forwarded request and acts on it. No network I/O.
+
+Pipeline, in order (each refusal is a signed error response to the requester):
+device signature over the exact body bytes → addressed to this host → fresh ts →
+unseen (dev, n) → the device is registered and not revoked (``hello`` registers it
+from its certificate) → op arguments → the op, which authorises by membership and
+role. The caller's account always comes from its stored certificate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from nacl.signing import SigningKey
+
+from hearth.errors import ErrorCode, ProtocolError
+from hearth.frames import Frame, HostResponse
+from hearth.keys import now_ms
+from hearth.limits import REQUEST_MAX_SKEW_MS
+from hearth.rpc import (
+    ErrorInfo,
+    HelloArgs,
+    RequestBody,
+    ResponseBody,
+    open_request,
+    parse_args,
+    sign_host_body,
+)
+from host import ops_account, ops_invites, ops_mailbox, ops_messages, ops_spaces
+from host.config import host_id_for
+from host.context import Context, decode_key, fail
+from host.replay import ReplayCache
+from host.store import Store
+
+log = logging.getLogger("hearth.host")
+
+Handler = Callable[[Context, Any], Awaitable[dict[str, Any]]]
+
+HANDLERS: dict[str, Handler] = {
+    "hello": ops_account.hello,
+    "host.claim": ops_account.host_claim,
+    "space.create": ops_spaces.space_create,
+    "space.list": ops_spaces.space_list,
+    "space.rename": ops_spaces.space_rename,
+    "space.delete": ops_spaces.space_delete,
+    "space.leave": ops_spaces.space_leave,
+    "channel.create": ops_spaces.channel_create,
+    "channel.list": ops_spaces.channel_list,
+    "channel.rename": ops_spaces.channel_rename,
+    "channel.delete": ops_spaces.channel_delete,
+    "member.list": ops_spaces.member_list,
+    "member.remove": ops_spaces.member_remove,
+    "member.role": ops_spaces.member_role,
+    "invite.key": ops_invites.invite_key,
+    "invite.link": ops_invites.invite_link,
+    "invite.list": ops_invites.invite_list,
+    "invite.revoke": ops_invites.invite_revoke,
+    "invite.accept": ops_invites.invite_accept,
+    "invite.redeem": ops_invites.invite_redeem,
+    "token": ops_messages.token,
+    "publish": ops_messages.publish,
+    "history": ops_messages.history,
+    "device.list": ops_account.device_list,
+    "device.revoke": ops_account.device_revoke,
+    "mailbox.put": ops_mailbox.mailbox_put,
+    "mailbox.fetch": ops_mailbox.mailbox_fetch,
+    "mailbox.ack": ops_mailbox.mailbox_ack,
+    "backup.put": ops_account.backup_put,
+    "backup.get": ops_account.backup_get,
+}
+
+
+_KEY = re.compile(r"[A-Za-z0-9_-]{43}")
+_NONCE = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+def _reply_address(text: str) -> tuple[str, str]:
+    """Best-effort (dev, n) of a body that failed to open, so the refusal still
+    reaches the requester's pending call; empty strings if even that is unreadable."""
+    try:
+        obj = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return "", ""
+    if not isinstance(obj, dict):
+        return "", ""
+    dev, nonce = obj.get("dev"), obj.get("n")
+    if isinstance(dev, str) and isinstance(nonce, str) and _KEY.fullmatch(dev) \
+            and _NONCE.fullmatch(nonce):
+        return dev, nonce
+    return "", ""
+
+
+class Service:
+    """Answers requests one at a time (a lock keeps seq order = fan-out order)."""
+
+    def __init__(
+        self, store: Store, host_key: SigningKey, *, clock: Callable[[], int] = now_ms
+    ) -> None:
+        self.store = store
+        self.host_key = host_key
+        self.host_id = host_id_for(host_key)
+        self._clock = clock
+        self._replays = ReplayCache(REQUEST_MAX_SKEW_MS)
+        # The replay cache is in memory: refusing requests signed before this process
+        # started closes the window in which a restart would make them replayable.
+        self._started_at = clock()
+        self._lock = asyncio.Lock()
+
+    async def handle(self, text: str, sig: str) -> tuple[ResponseBody, list[Frame]]:
+        """The response to one request and the frames to send after it, in order."""
+        async with self._lock:
+            now = self._clock()
+            try:
+                body = open_request(text, sig)
+            except ProtocolError as exc:
+                dev, nonce = _reply_address(text)
+                return self._error(dev, nonce, exc), []
+            try:
+                ctx = await self._admit(body, now)
+                args = parse_args(body.op, body.a)
+                result = await HANDLERS[body.op](ctx, args)
+            except ProtocolError as exc:
+                return self._error(body.dev, body.n, exc), []
+            except Exception:
+                log.exception("op %r failed", body.op[:40])
+                return self._error(
+                    body.dev, body.n, ProtocolError(ErrorCode.INTERNAL, "internal error")
+                ), []
+            response = ResponseBody(
+                v=1, host=self.host_id, dev=body.dev, re=body.n, ok=True, r=result
+            )
+            return response, ctx.outbound
+
+    async def respond(self, reply_to: str, text: str, sig: str) -> list[Frame]:
+        """``handle`` as frames for the relay: the signed ``resp_to`` first, then the
+        events and revocations it caused (nothing for a body naming no requester)."""
+        response, outbound = await self.handle(text, sig)
+        if not response.re:
+            # Nobody can be told: the body does not say who asked, so no client could
+            # match (or even parse) a response; the requester's call times out instead.
+            log.debug("dropping a response to an unreadable request")
+            return []
+        body, body_sig = sign_host_body(self.host_key, response)
+        return [HostResponse(to=reply_to, body=body, sig=body_sig), *outbound]
+
+    async def _admit(self, body: RequestBody, now: int) -> Context:
+        """Checks that do not depend on the op; returns the verified caller's context."""
+        if body.host != self.host_id:
+            raise fail(
+                ErrorCode.WRONG_HOST, f"request is for host {body.host!r}, this is {self.host_id!r}"
+            )
+        if body.v != 1:
+            raise fail(ErrorCode.BAD_REQUEST, f"request version {body.v} is not 1")
+        if abs(body.ts - now) > REQUEST_MAX_SKEW_MS:
+            raise fail(
+                ErrorCode.STALE_REQUEST,
+                f"request ts {body.ts} is {body.ts - now:+d} ms from host time {now} "
+                f"(max ±{REQUEST_MAX_SKEW_MS})",
+            )
+        if body.ts < self._started_at - 1:
+            raise fail(
+                ErrorCode.STALE_REQUEST,
+                f"request ts {body.ts} predates this host's start at {self._started_at}",
+            )
+        if not self._replays.add(body.dev, body.n, body.ts, now):
+            raise fail(
+                ErrorCode.REPLAY, f"nonce {body.n!r} of device {body.dev!r} was already used"
+            )
+        dev = decode_key(body.dev, field="dev")
+        if body.op == "hello":
+            args = parse_args(body.op, body.a)
+            assert isinstance(args, HelloArgs)
+            acct = await ops_account.register_device(self.store, args, body.dev, now)
+        else:
+            acct = await self._device_account(dev, body.dev)
+        return Context(self.store, self.host_key, self.host_id, body.op, now, dev, acct)
+
+    async def _device_account(self, dev: bytes, shown: str) -> bytes:
+        row = await self.store.fetchone(
+            "SELECT acct, revoked_at FROM devices WHERE dev = ?", (dev,)
+        )
+        if row is None:
+            raise fail(ErrorCode.UNKNOWN_DEVICE, f"device {shown!r} is not registered: send hello")
+        if row["revoked_at"] is not None:
+            raise fail(ErrorCode.DEVICE_REVOKED, f"device {shown!r} was revoked")
+        return bytes(row["acct"])
+
+    def _error(self, dev: str, nonce: str, exc: ProtocolError) -> ResponseBody:
+        return ResponseBody(
+            v=1, host=self.host_id, dev=dev, re=nonce, ok=False,
+            err=ErrorInfo(code=str(exc.code), msg=exc.message),
+        )

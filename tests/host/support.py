@@ -1,0 +1,143 @@
+"""Helpers for the host's tests: real keys, real signed requests, a hand-moved clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nacl.signing import SigningKey
+
+from hearth.b64 import b64e
+from hearth.frames import Frame
+from hearth.invite_link import invite_public_key, new_invite_secret, prove_invite
+from hearth.keys import DeviceKeys, new_device, now_ms
+from hearth.rpc import ResponseBody, open_host_body, sign_host_body, sign_request
+from host.config import create_owner_claim
+from host.service import Service
+
+
+class Clock:
+    """The host's clock, moved by hand so expiry can be tested without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = now_ms()
+
+    def __call__(self) -> int:
+        return self.now
+
+    def advance(self, ms: int) -> None:
+        self.now += ms
+
+
+@dataclass
+class User:
+    name: str
+    account_key: SigningKey = field(default_factory=SigningKey.generate)
+    devices: list[DeviceKeys] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.devices.append(new_device(self.account_key))
+
+    @property
+    def device(self) -> DeviceKeys:
+        return self.devices[0]
+
+    @property
+    def acct(self) -> str:
+        return b64e(bytes(self.account_key.verify_key))
+
+    @property
+    def dev(self) -> str:
+        return b64e(self.device.public_key)
+
+
+class CallError(Exception):
+    def __init__(self, code: str, msg: str) -> None:
+        super().__init__(f"{code}: {msg}")
+        self.code, self.msg = code, msg
+
+
+@dataclass
+class Host:
+    data: Path
+    service: Service
+    clock: Clock
+    sent: list[Frame] = field(default_factory=list)
+    """Every outbound frame (events, revocations) in the order the host produced them."""
+
+    @property
+    def host_id(self) -> str:
+        return self.service.host_id
+
+    async def raw(self, text: str, sig: str) -> ResponseBody:
+        """Hand a request to the host; returns the response after checking its signature."""
+        response, outbound = await self.service.handle(text, sig)
+        body_text, body_sig = sign_host_body(self.service.host_key, response)
+        checked = open_host_body(self.host_id, body_text, body_sig, ResponseBody)
+        self.sent.extend(outbound)
+        return checked
+
+    async def send(self, user: User, op: str, *, device: DeviceKeys | None = None,
+                   **args: Any) -> ResponseBody:
+        device = device or user.device
+        body, text, sig = sign_request(device, self.host_id, op, args, ts=self.clock())
+        response = await self.raw(text, sig)
+        assert (response.dev, response.re) == (body.dev, body.n)  # bound to the request
+        return response
+
+    async def ok(self, user: User, op: str, *, device: DeviceKeys | None = None,
+                 **args: Any) -> dict[str, Any]:
+        response = await self.send(user, op, device=device, **args)
+        if not response.ok:
+            assert response.err is not None
+            raise CallError(response.err.code, response.err.msg)
+        assert response.r is not None
+        return response.r
+
+    async def err(self, user: User, op: str, *, device: DeviceKeys | None = None,
+                  **args: Any) -> str:
+        """The error code of a call that must fail."""
+        response = await self.send(user, op, device=device, **args)
+        assert not response.ok, f"{op} unexpectedly succeeded: {response.r}"
+        assert response.err is not None and response.err.msg
+        return response.err.code
+
+    async def join(self, user: User) -> dict[str, Any]:
+        return await self.ok(user, "hello", cert=user.device.certificate.encode(),
+                             name=user.name)
+
+    def claim(self) -> str:
+        return create_owner_claim(self.data)
+
+    def proof(self, user: User, secret: str) -> dict[str, str]:
+        """The ``pk`` and ``proof`` args that redeem ``secret`` as ``user``'s device."""
+        return {"pk": invite_public_key(secret),
+                "proof": prove_invite(secret, self.host_id, user.device.public_key)}
+
+    async def link(self, user: User, space: str, **args: Any) -> dict[str, Any]:
+        """Create a link invite as ``user``; the result adds the link's ``secret``."""
+        secret = new_invite_secret()
+        created = await self.ok(user, "invite.link", space=space,
+                                pk=invite_public_key(secret), **args)
+        return {**created, "secret": secret}
+
+    async def store_count(self, table: str) -> int:
+        return int(await self.service.store.fetchval(f"SELECT count(*) FROM {table}"))
+
+
+@dataclass
+class Community:
+    host: Host
+    owner: User
+    space: str
+    general: str
+
+
+async def add_member(c: Community, name: str, role: str = "member") -> User:
+    """A new user who joined ``c.space`` by key invite with ``role``."""
+    user = User(name)
+    await c.host.join(user)
+    await c.host.ok(c.owner, "invite.key", space=c.space, acct=user.acct, role=role)
+    await c.host.ok(user, "invite.accept", space=c.space)
+    return user

@@ -1,0 +1,175 @@
+"""The node against a stand-in relay (a tiny websockets server speaking the relay's
+host protocol): auth, request/response order, revocation resend, reconnect, stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import orjson
+import pytest
+from websockets.asyncio.server import ServerConnection, serve
+
+from hearth.auth import new_challenge, verify_host_hello
+from hearth.b64 import b64e
+from hearth.frames import (
+    Error,
+    ForwardedRequest,
+    HostHello,
+    HostWelcome,
+    decode_frame,
+    encode_frame,
+)
+from hearth.invite_link import invite_public_key, prove_invite
+from hearth.rpc import EventBody, ResponseBody, open_host_body, sign_request
+from host.config import create_owner_claim, host_id_of
+from host.errors import HostConfigError
+from host.node import Backoff, run_node
+from tests.host.support import User
+
+
+class FakeRelay:
+    """Accepts the host, records every frame it sends, lets the test forward requests."""
+
+    def __init__(self) -> None:
+        self.connections: asyncio.Queue[ServerConnection] = asyncio.Queue()
+        self.frames: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+        self.refuse_auth = 0
+        self.port = 0
+
+    async def handler(self, ws: ServerConnection) -> None:
+        challenge = new_challenge()
+        await ws.send(encode_frame(challenge))
+        hello = decode_frame(await ws.recv(), HostHello)
+        host = verify_host_hello(challenge, hello)
+        if self.refuse_auth:
+            self.refuse_auth -= 1
+            await ws.send(encode_frame(Error(code="auth_failed", msg="go away")))
+            await ws.close(4001)
+            return
+        await ws.send(encode_frame(HostWelcome(host=host)))
+        await self.connections.put(ws)
+        async for raw in ws:
+            await self.frames.put(orjson.loads(raw))
+
+    async def next_frame(self, *skip: str) -> dict[str, object]:
+        while True:
+            frame = await asyncio.wait_for(self.frames.get(), 10)
+            if frame["t"] not in skip:
+                return frame
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[FakeRelay]:
+    fake = FakeRelay()
+    async with serve(fake.handler, "127.0.0.1", 0, compression=None) as server:
+        fake.port = server.sockets[0].getsockname()[1]
+        yield fake
+
+
+async def _request(ws: ServerConnection, host_id: str, user: User, op: str,
+                   **args: object) -> None:
+    _, text, sig = sign_request(user.device, host_id, op, dict(args))
+    await ws.send(encode_frame(ForwardedRequest(from_="c1", body=text, sig=sig)))
+
+
+async def test_node_serves_reconnects_resends_revocations_and_stops(
+    relay: FakeRelay, data_dir: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="hearth.host")
+    host_id = host_id_of(data_dir)
+    stop, ready = asyncio.Event(), asyncio.Event()
+    node = asyncio.create_task(
+        run_node(data_dir, f"ws://127.0.0.1:{relay.port}", stop=stop, ready=ready)
+    )
+    ws = await asyncio.wait_for(relay.connections.get(), 10)
+    await asyncio.wait_for(ready.wait(), 5)
+
+    async def call(op: str, user: User, **args: object) -> dict[str, object]:
+        await _request(ws, host_id, user, op, **args)
+        frame = await relay.next_frame("ping")
+        assert frame["t"] == "resp_to" and frame["to"] == "c1"
+        body = open_host_body(host_id, str(frame["body"]), str(frame["sig"]), ResponseBody)
+        assert body.ok, body.err
+        assert body.r is not None
+        return body.r
+
+    owner, bob = User("owner"), User("bob")
+    await call("hello", owner, cert=owner.device.certificate.encode())
+    claim = create_owner_claim(data_dir)
+    await call("host.claim", owner, pk=invite_public_key(claim),
+               proof=prove_invite(claim, host_id, owner.device.public_key))
+    space = (await call("space.create", owner, name="s"))["space"]
+    assert isinstance(space, dict)
+    sid, chan = space["id"], space["channels"][0]["id"]
+    ack = await call("publish", owner, space=sid, chan=chan, id="m1", env=b64e(b"x"))
+    pub = await relay.next_frame("ping")  # strictly after the resp_to
+    assert pub["t"] == "pub" and (pub["space"], pub["chan"]) == (sid, chan)
+    event = open_host_body(host_id, str(pub["body"]), str(pub["sig"]), EventBody)
+    assert (event.seq, event.id) == (ack["seq"], "m1")
+
+    await call("hello", bob, cert=bob.device.certificate.encode())
+    await call("invite.key", owner, space=sid, acct=bob.acct)
+    await call("invite.accept", bob, space=sid)
+    await call("member.remove", owner, space=sid, acct=bob.acct)
+    revoke = await relay.next_frame("ping")
+    assert (revoke["t"], revoke["acct"], revoke["space"]) == ("revoke", bob.acct, sid)
+
+    # The relay drops the connection: the node comes back and says the revocation again.
+    await ws.close()
+    ws = await asyncio.wait_for(relay.connections.get(), 10)
+    again = await relay.next_frame("ping")
+    assert again == revoke
+    listed = (await call("space.list", owner))["spaces"]
+    assert isinstance(listed, list) and listed[0]["id"] == sid
+
+    stop.set()
+    await asyncio.wait_for(node, 10)
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("connected to" in m for m in messages) == 2
+    assert any("disconnected" in m for m in messages)
+    assert not any(owner.device.certificate.encode() in m for m in messages)
+
+
+async def test_node_retries_after_refused_auth_and_unreachable_relay(
+    relay: FakeRelay, data_dir: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="hearth.host")
+    relay.refuse_auth = 2
+    stop = asyncio.Event()
+    node = asyncio.create_task(run_node(data_dir, f"ws://127.0.0.1:{relay.port}", stop=stop))
+    await asyncio.wait_for(relay.connections.get(), 15)
+    assert sum("authentication" in r.getMessage() for r in caplog.records) == 2
+    stop.set()
+    await asyncio.wait_for(node, 10)
+
+
+async def test_node_stops_while_waiting_to_reconnect(data_dir: Path) -> None:
+    stop = asyncio.Event()
+    # Nothing listens on port 9 of loopback: every attempt fails at once.
+    node = asyncio.create_task(run_node(data_dir, "ws://127.0.0.1:9", stop=stop))
+    await asyncio.sleep(0.5)
+    assert not node.done()
+    stop.set()
+    await asyncio.wait_for(node, 5)
+
+
+async def test_node_refuses_a_bad_url_or_data_dir(tmp_path: Path, data_dir: Path) -> None:
+    with pytest.raises(HostConfigError, match="ws://"):
+        await run_node(data_dir, "http://127.0.0.1:1")
+    with pytest.raises(HostConfigError, match="hearth host init"):
+        await run_node(tmp_path / "missing", "ws://127.0.0.1:1")
+
+
+def test_backoff_is_full_jitter_capped_and_resettable() -> None:
+    backoff = Backoff(0.2, 30.0, random.Random(7))
+    delays = [backoff.next() for _ in range(20)]
+    ceilings = [min(30.0, 0.2 * 2**n) for n in range(20)]
+    assert all(0.2 <= d <= c for d, c in zip(delays, ceilings, strict=True))
+    assert max(delays) > 5  # it grows
+    assert len({round(d, 6) for d in delays[8:]}) > 5  # and it is jittered
+    backoff.reset()
+    assert backoff.next() == pytest.approx(0.2)
