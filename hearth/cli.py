@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Coroutine
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -98,12 +99,28 @@ async def _up(bind: str, port: int, data: Path) -> None:
 @click.option("--port", default=DEFAULT_PORT, show_default=True, help="HTTP/WebSocket port.")
 @click.option("--bind", default="127.0.0.1", show_default=True,
               help="Address to listen on (put Caddy in front for anything public).")
-def relay(port: int, bind: str) -> None:
+@click.option("--rate", "rates", multiple=True, metavar="NAME=RATE[/BURST]",
+              help="Override a rate limit (frames/s): a client frame type such as 'req', "
+                   "'host.<type>', 'account', 'host_id' or 'flood'. Repeatable.")
+@click.option("--client-queue", type=click.IntRange(min=8), default=None, metavar="FRAMES",
+              help="Frames a browser connection may have waiting to be sent before it is "
+                   "closed as a slow consumer (default 1024).")
+@click.option("--send-buffer", type=click.IntRange(min=4096), default=None, metavar="BYTES",
+              help="Kernel send buffer per connection (default: Linux autotuning).")
+def relay(port: int, bind: str, rates: tuple[str, ...], client_queue: int | None,
+          send_buffer: int | None) -> None:
     """Run the stateless relay."""
     from relay.server import serve
-    from relay.settings import RelaySettings
+    from relay.settings import RelaySettings, with_rates
 
-    _run(serve(RelaySettings(host=bind, port=port)))
+    base = RelaySettings(host=bind, port=port, send_buffer=send_buffer)
+    if client_queue is not None:
+        base = replace(base, client_queue_frames=client_queue)
+    try:
+        settings = with_rates(base, list(rates))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--rate") from None
+    _run(serve(settings))
 
 
 @main.group()

@@ -18,6 +18,7 @@ from typing import Any
 
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.protocol import State
 
 from hearth.auth import client_hello
 from hearth.b64 import b64d, b64e
@@ -129,11 +130,12 @@ class Client:
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
-        if self._ws is not None:
-            await self._ws.close()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._ws is not None:
+            await self._ws.close()
+            self._on_closed()
 
     async def __aenter__(self) -> Client:
         return await self.connect()
@@ -144,6 +146,9 @@ class Client:
     def pause_reading(self) -> None:
         """Stop reading frames (the socket fills up): how a stalled receiver looks."""
         self._tasks[0].cancel()
+
+    def resume_reading(self) -> None:
+        self._tasks[0] = asyncio.create_task(self._read())
 
     async def send_raw(self, text: str) -> None:
         """Send a frame as-is (tests use this to send bad or forbidden frames)."""
@@ -165,17 +170,24 @@ class Client:
                 self._dispatch(decode_frame(raw, RelayToClient))
         except websockets.ConnectionClosed:
             pass
-        finally:
-            rcvd = self._ws.protocol.close_rcvd
-            outcome = (rcvd.code, rcvd.reason) if rcvd else (None, "connection lost")
-            if self.closed is not None and not self.closed.done():
-                self.closed.set_result(outcome)
-            for fut in self._pending.values():
-                if not fut.done():
-                    fut.set_exception(RequestError("host_offline", f"connection closed: {outcome}"))
-            self._pending.clear()
-            if self._sub_waiter is not None and not self._sub_waiter.done():
-                self._sub_waiter.set_exception(RequestError("bad_frame", "connection closed"))
+        except asyncio.CancelledError:
+            if self._ws.state is not State.CLOSED:
+                raise  # paused or closing: close() reports the end itself
+        self._on_closed()
+
+    def _on_closed(self) -> None:
+        """Record how the connection ended and fail everything still waiting on it."""
+        assert self._ws is not None
+        rcvd = self._ws.protocol.close_rcvd
+        outcome = (rcvd.code, rcvd.reason) if rcvd else (None, "connection lost")
+        if self.closed is not None and not self.closed.done():
+            self.closed.set_result(outcome)
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(RequestError("host_offline", f"connection closed: {outcome}"))
+        self._pending.clear()
+        if self._sub_waiter is not None and not self._sub_waiter.done():
+            self._sub_waiter.set_exception(RequestError("bad_frame", "connection closed"))
 
     def _dispatch(self, frame: Frame) -> None:
         if isinstance(frame, ClientResponse):

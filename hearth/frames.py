@@ -24,7 +24,10 @@ Sig = Annotated[str, msgspec.Meta(min_length=86, max_length=86, pattern=r"^[A-Za
 Nonce = Annotated[str, msgspec.Meta(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
 Body = Annotated[str, msgspec.Meta(min_length=2, max_length=MAX_BODY)]
 Cert = Annotated[str, msgspec.Meta(min_length=226, max_length=226, pattern=r"^[A-Za-z0-9_-]+$")]
-Channels = Annotated[list[Id], msgspec.Meta(min_length=1, max_length=MAX_SUB_CHANNELS)]
+Chan = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID,
+                                   pattern=r"^(\*|[A-Za-z0-9_-]+)$")]
+"""A channel id, or ``*``: every channel of the space (alone in its list)."""
+Channels = Annotated[list[Chan], msgspec.Meta(min_length=1, max_length=MAX_SUB_CHANNELS)]
 Text = Annotated[str, msgspec.Meta(max_length=500)]
 
 

@@ -31,7 +31,7 @@ def seal(key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
     return _cipher(key, nonce).encrypt(nonce, plaintext, aad)
 
 
-def open_(key: bytes, nonce: bytes, ciphertext: bytes, aad: bytes) -> bytes:
+def open(key: bytes, nonce: bytes, ciphertext: bytes, aad: bytes) -> bytes:
     """The plaintext, or ProtocolError(DECRYPT_FAILED) if anything does not authenticate."""
     cipher = _cipher(key, nonce)
     if len(ciphertext) < TAG_SIZE:

@@ -318,12 +318,19 @@ def test_channel_list_limits(tag: str) -> None:
 
 
 @pytest.mark.parametrize(("chan", "index"), [
-    ("a" * (MAX_ID + 1), 1), ("", 1), ("has space", 1), ("*", 1), ("é", 1), ("a/b", 1),
+    ("a" * (MAX_ID + 1), 1), ("", 1), ("has space", 1), ("**", 1), ("a*", 1), ("é", 1),
+    ("a/b", 1),
 ])
 def test_channel_ids_checked(chan: str, index: int) -> None:
     obj = wire(SAMPLES["sub"]) | {"chans": ["ok", chan]}
     assert f"$.chans[{index}]" in refused_client(obj, ErrorCode.BAD_FRAME)
     decode_client_frame(raw(wire(SAMPLES["sub"]) | {"chans": ["a" * MAX_ID]}))
+
+
+def test_star_means_every_channel() -> None:
+    """``*`` passes the frame schema; the relay checks it stands alone (tests/relay)."""
+    frame = decode_client_frame(raw(wire(SAMPLES["sub"]) | {"chans": ["*"]}))
+    assert isinstance(frame, Subscribe) and frame.chans == ["*"]
 
 
 def test_cert_and_sig_lengths() -> None:

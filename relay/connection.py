@@ -1,0 +1,47 @@
+"""The relay's state for one WebSocket connection (no I/O: the shell owns the socket)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from hearth.frames import Challenge
+from relay.bus import Handler
+from relay.outbox import Outbox
+from relay.ratelimit import FrameLimiter, TokenBucket
+
+
+class Kind(StrEnum):
+    CLIENT = "client"
+    HOST = "host"
+
+
+@dataclass(eq=False, slots=True)
+class Connection:
+    """Invariant: ``identity`` is None until the peer proved it by signing ``challenge``;
+    then it is the account key (client, b64url) or the host id (host) and never changes."""
+
+    kind: Kind
+    id: str
+    """Random; a client's opaque reply address (``conn``), a log key for both."""
+    peer: str
+    challenge: Challenge
+    outbox: Outbox
+    limiter: FrameLimiter
+    flood: TokenBucket
+    opened: float
+    last_seen: float
+    identity: str | None = None
+    device: str | None = None
+    """A client's device key (b64url), once authenticated."""
+    handler: Handler | None = None
+    """Its bus handler (``conn.<id>`` or ``host.<id>``), once authenticated."""
+    watched: set[str] = field(default_factory=set)
+    """Hosts this client sent requests to (told via ``host_status`` when they go away)."""
+
+    @property
+    def authenticated(self) -> bool:
+        return self.identity is not None
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.id}"
