@@ -39,6 +39,7 @@ class ErrorCode(StrEnum):
     INVITE_EXPIRED = "invite_expired"
     INVITE_USED_UP = "invite_used_up"
     INVITE_REVOKED = "invite_revoked"
+    MAILBOX_FULL = "mailbox_full"
     INTERNAL = "internal"
     # End-to-end crypto errors (hearth/crypto and web/crypto raise them; same strings).
     DECRYPT_FAILED = "decrypt_failed"

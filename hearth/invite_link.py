@@ -1,8 +1,8 @@
-"""Invite links: everything a new member needs, in one URL.
+"""Invite links: everything a new member (or the first owner) needs, in one URL.
 
-``<relay base URL>/#/join/<host id>/<secret>``. The secret sits in the fragment so it
-never reaches a server log; the relay's address is the link's origin, so the link
-alone is enough to connect and join.
+``<relay base URL>/#/join/<host id>/<secret>`` joins a space; ``…/#/claim/…`` makes its
+holder a host owner. The secret sits in the fragment so it never reaches a server
+log; the relay's address is the link's origin, so the link alone is enough.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from hearth.signing import SIGNATURE_SIZE, Context, sign, verify
 # ``host id (UTF-8) || redeeming device key (32)`` under Context.INVITE. What crosses the
 # relay (the public key at creation, the proof at redemption) cannot be redeemed by
 # anyone else: the proof names the device that signed the request.
+
+
+_KINDS = ("join", "claim")
 
 
 def new_invite_secret() -> str:
@@ -61,9 +64,11 @@ class InviteLink:
     base_url: str
     host_id: str
     secret: str
+    kind: str = "join"
+    """``join`` (a link invite to a space) or ``claim`` (an owner claim)."""
 
     def __str__(self) -> str:
-        return f"{self.base_url.rstrip('/')}/#/join/{self.host_id}/{self.secret}"
+        return f"{self.base_url.rstrip('/')}/#/{self.kind}/{self.host_id}/{self.secret}"
 
     @property
     def relay_ws_url(self) -> str:
@@ -74,16 +79,19 @@ class InviteLink:
 
     @classmethod
     def parse(cls, link: str) -> InviteLink:
-        base, sep, fragment = link.strip().partition("#/join/")
-        host_id, slash, secret = fragment.partition("/")
-        if not sep or not slash or not secret or not base.startswith(("http://", "https://")):
+        base, sep, fragment = link.strip().partition("#/")
+        kind, _, rest = fragment.partition("/")
+        host_id, slash, secret = rest.partition("/")
+        if (not sep or kind not in _KINDS or not slash or not secret
+                or not base.startswith(("http://", "https://"))):
             raise ProtocolError(
                 ErrorCode.INVITE_INVALID,
-                f"{link[:120]!r} is not an invite link (expected <url>/#/join/<host>/<secret>)",
+                f"{link[:120]!r} is not an invite link "
+                "(expected <url>/#/join/<host>/<secret> or <url>/#/claim/<host>/<secret>)",
             )
         try:
             public_key_from_host_id(host_id)
         except ProtocolError as exc:
             raise ProtocolError(ErrorCode.INVITE_INVALID, exc.message) from None
         _invite_key(secret)
-        return cls(base.rstrip("/"), host_id, secret)
+        return cls(base.rstrip("/"), host_id, secret, kind)

@@ -23,7 +23,7 @@ async def _purge(ctx: Context) -> None:
 
 async def mailbox_put(ctx: Context, args: MailboxPutArgs) -> dict[str, Any]:
     """To a registered, unrevoked device of the caller's own account or of one sharing
-    a space with it; refused with rate_limited once the recipient holds
+    a space with it; refused with mailbox_full once the recipient holds
     MAILBOX_MAX_ITEMS unacknowledged items. r = ``{id, expires_at}``."""
     recipient = decode_key(args.dev, field="dev")
     try:
@@ -55,7 +55,7 @@ async def mailbox_put(ctx: Context, args: MailboxPutArgs) -> dict[str, Any]:
         ))
         if held >= MAILBOX_MAX_ITEMS:
             raise fail(
-                ErrorCode.RATE_LIMITED,
+                ErrorCode.MAILBOX_FULL,
                 f"mailbox of device {args.dev!r} is full ({held} unacknowledged items)",
             )
         expires_at = ctx.now + MAILBOX_TTL_MS

@@ -49,6 +49,8 @@ def test_link_round_trip_and_ws_url() -> None:
     assert InviteLink.parse(str(link)) == link
     assert link.relay_ws_url == "wss://chat.example"
     assert InviteLink("http://127.0.0.1:8470", HOST, secret).relay_ws_url == "ws://127.0.0.1:8470"
+    claim = InviteLink.parse(f"http://127.0.0.1:8470/#/claim/{HOST}/{secret}")
+    assert (claim.kind, claim.host_id, claim.secret) == ("claim", HOST, secret)
 
 
 @pytest.mark.parametrize("text", [
@@ -57,6 +59,7 @@ def test_link_round_trip_and_ws_url() -> None:
     f"ftp://chat.example/#/join/{HOST}/" + "A" * 43,
     "https://chat.example/#/join/" + "a" * 56 + "/" + "A" * 43,
     f"https://chat.example/#/join/{HOST}/not-a-secret",
+    f"https://chat.example/#/steal/{HOST}/" + "A" * 43,
 ])
 def test_malformed_links_are_refused(text: str) -> None:
     with pytest.raises(ProtocolError) as refused:

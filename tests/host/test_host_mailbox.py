@@ -71,7 +71,7 @@ async def test_mailbox_cap_per_recipient(community: Community) -> None:
                 "expires_at) VALUES (?, x'00', x'00', x'00', ?, ?)",
                 (bob.device.public_key, host.clock(), host.clock() + MAILBOX_TTL_MS),
             )
-    assert await host.err(owner, "mailbox.put", dev=bob.dev, payload="AAAA") == "rate_limited"
+    assert await host.err(owner, "mailbox.put", dev=bob.dev, payload="AAAA") == "mailbox_full"
     first = (await host.ok(bob, "mailbox.fetch", limit=1))["items"][0]["id"]
     await host.ok(bob, "mailbox.ack", ids=[first])
     await host.ok(owner, "mailbox.put", dev=bob.dev, payload="AAAA")
