@@ -1,32 +1,35 @@
-"""The single ``hearth`` command: ``hearth up``, ``hearth relay`` and ``hearth host …``."""
+"""The single ``hearth`` command: ``hearth up``, ``hearth relay`` and ``hearth host …``.
+
+Every option that configures a running service is layered (hearth.config): flag, then
+``HEARTH_*`` environment variable, then the ``--config`` TOML file, then the default.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
-import sys
 from collections.abc import Coroutine
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
+from hearth.config import config_option, effective, setting
+from hearth.logs import LEVELS, setup_logging
+from relay.options import relay_options
+
 DEFAULT_PORT = 8470
 DEFAULT_DATA = Path(".hearth")
 
-
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+print_config_option = click.option(
+    "--print-config", is_flag=True,
+    help="Print the effective configuration (TOML, with where each value came from) "
+         "and exit.",
+)
 
 
-def _run(main: Coroutine[Any, Any, None]) -> None:
+def run_async(main: Coroutine[Any, Any, None]) -> None:
     """Run a coroutine on uvloop, exiting quietly on Ctrl+C."""
     import uvloop
 
@@ -34,44 +37,82 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
         uvloop.run(main)
 
 
-def _stop_on_signals(stop: asyncio.Event) -> None:
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """SIGINT and SIGTERM set ``stop``: the caller shuts down gracefully."""
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
 
-@click.group()
-@click.option("--log-level", default="info", show_default=True,
-              type=click.Choice(["debug", "info", "warning", "error"]),
-              help="Least severe log level printed to stderr.")
+class HearthGroup(click.Group):
+    """The top-level group; ``--config`` needs the finished command tree, so it is
+    attached after every subcommand is registered (see the end of this module)."""
+
+
+@click.group(cls=HearthGroup)
+@setting(None, "--log-level", default="info", show_default=True, type=click.Choice(LEVELS),
+         help="Least severe log level printed to stderr (one logfmt line per event).")
 def main(log_level: str) -> None:
-    """Hearth: self-hosted, end-to-end-encrypted community chat."""
-    _setup_logging(log_level)
+    """Hearth: self-hosted, end-to-end-encrypted community chat.
+
+    Configuration: every option below and in the subcommands can also be set by its
+    HEARTH_* environment variable or in the --config TOML file, in that order of
+    precedence (docs/operations.md has the full table).
+    """
+    setup_logging(log_level)
 
 
 @main.command()
-@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Relay HTTP/WebSocket port.")
-@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--data", default=DEFAULT_DATA, show_default=True,
-              type=click.Path(path_type=Path), help="Host data directory (created if missing).")
-def up(port: int, bind: str, data: Path) -> None:
+@setting("up", "--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535),
+         help="Relay HTTP/WebSocket port.")
+@setting("up", "--bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@setting("up", "--data", default=DEFAULT_DATA, show_default=True,
+         type=click.Path(path_type=Path, file_okay=False),
+         help="Host data directory (created if missing).")
+@print_config_option
+@click.pass_context
+def up(ctx: click.Context, port: int, bind: str, data: Path, print_config: bool) -> None:
     """Run a relay and a host together: a working Hearth on this machine."""
+    if print_config:
+        click.echo("\n".join(effective(ctx)))
+        return
+    from hearth.invite_link import InviteLink
     from host.config import create_owner_claim, has_owner, host_id_of, init_host, is_initialised
+    from host.errors import HostConfigError
 
-    if not is_initialised(data):
-        init_host(data)
-    host_id = host_id_of(data)
+    try:
+        if not is_initialised(data):
+            init_host(data)
+        host_id = host_id_of(data)
+        secret = None if has_owner(data) else create_owner_claim(data)
+    except HostConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     base = f"http://{bind}:{port}"
     click.echo("Hearth is running.")
     click.echo(f"  Open:        {base}/")
     click.echo(f"  Host id:     {host_id}")
     click.echo(f"  Data:        {data.resolve()}")
-    if not has_owner(data):
-        secret = create_owner_claim(data)
-        click.echo(f"  Owner link:  {base}/#/claim/{host_id}/{secret}")
-        click.echo("               (open it first: it makes you this host's owner; single use)")
+    if secret is not None:
+        link = InviteLink(base, host_id, secret, "claim")
+        click.echo(f"  Owner link:  {link}")
+        click.echo("               (single use, 7 days: whoever redeems it owns this host)")
+        click.echo(_NEXT_STEPS.format(link=link))
+    else:
+        click.echo("  This host has an owner; 'hearth host owner-invite' makes another link.")
     click.echo("Press Ctrl+C to stop.")
-    _run(_up(bind, port, data))
+    run_async(_up(bind, port, data))
+
+
+_NEXT_STEPS = """
+What next:
+  1. The browser client is not built yet (it will open the owner link at /#/claim/...).
+     Until then, claim the host and chat from Python (README.md, "Using it from Python"):
+       from hearth.invite_link import InviteLink
+       link = InviteLink.parse("{link}")
+       # Client(Identity.generate(), link.relay_ws_url), then in async code:
+       # api = client.host(link.host_id); await api.hello("me"); await api.claim(link.secret)
+  2. Administer the host: hearth host status --data DIR (and 'hearth host --help').
+  3. Run it for real, behind Caddy and systemd: docs/operations.md."""
 
 
 async def _up(bind: str, port: int, data: Path) -> None:
@@ -80,8 +121,8 @@ async def _up(bind: str, port: int, data: Path) -> None:
     from relay.settings import RelaySettings
 
     stop = asyncio.Event()
-    _stop_on_signals(stop)
-    server = build_server(RelaySettings(host=bind, port=port))
+    stop_on_signals(stop)
+    server = build_server(RelaySettings(host=bind, port=port), handle_signals=False)
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():
@@ -89,108 +130,46 @@ async def _up(bind: str, port: int, data: Path) -> None:
             raise click.ClickException(f"the relay could not start on {bind}:{port}")
         await asyncio.sleep(0.02)
     node = asyncio.create_task(run_node(data, f"ws://127.0.0.1:{port}", stop=stop))
-    await stop.wait()
+    await asyncio.wait({node, serving}, return_when=asyncio.FIRST_COMPLETED)
+    # The host leaves first (its clients learn it is offline), then the relay drains.
+    stop.set()
     await node
     server.should_exit = True
     await serving
 
 
 @main.command()
-@click.option("--port", default=DEFAULT_PORT, show_default=True, help="HTTP/WebSocket port.")
-@click.option("--bind", default="127.0.0.1", show_default=True,
-              help="Address to listen on (put Caddy in front for anything public).")
-@click.option("--rate", "rates", multiple=True, metavar="NAME=RATE[/BURST]",
-              help="Override a rate limit (frames/s): a client frame type such as 'req', "
-                   "'host.<type>', 'account', 'host_id' or 'flood'. Repeatable.")
-@click.option("--client-queue", type=click.IntRange(min=8), default=None, metavar="FRAMES",
-              help="Frames a browser connection may have waiting to be sent before it is "
-                   "closed as a slow consumer (default 1024).")
-@click.option("--send-buffer", type=click.IntRange(min=4096), default=None, metavar="BYTES",
-              help="Kernel send buffer per connection (default: Linux autotuning).")
-def relay(port: int, bind: str, rates: tuple[str, ...], client_queue: int | None,
-          send_buffer: int | None) -> None:
-    """Run the stateless relay."""
+@relay_options
+@print_config_option
+@click.pass_context
+def relay(ctx: click.Context, /, print_config: bool, **options: Any) -> None:
+    """Run the stateless relay.
+
+    On SIGTERM or SIGINT it stops accepting, closes every connection with 1001
+    (going away) after flushing what was queued for it, and exits within
+    --shutdown-grace plus --close-timeout seconds.
+    """
+    from relay.options import settings_from_options
     from relay.server import serve
-    from relay.settings import RelaySettings, with_rates
 
-    base = RelaySettings(host=bind, port=port, send_buffer=send_buffer)
-    if client_queue is not None:
-        base = replace(base, client_queue_frames=client_queue)
     try:
-        settings = with_rates(base, list(rates))
+        settings = settings_from_options(options)
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--rate") from None
-    _run(serve(settings))
-
-
-@main.group()
-def host() -> None:
-    """Run and administer a host (the community's own node)."""
-
-
-data_option = click.option("--data", default=DEFAULT_DATA, show_default=True,
-                           type=click.Path(path_type=Path), help="Host data directory.")
-
-
-@host.command("init")
-@data_option
-def host_init(data: Path) -> None:
-    """Create the host key and database; prints the host id."""
-    from host.config import init_host
-    from host.errors import HostConfigError
-
+        raise click.UsageError(str(exc)) from None
+    if print_config:
+        click.echo("\n".join(effective(ctx)))
+        return
     try:
-        host_id = init_host(data)
-    except HostConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"initialised {data}; host id:", err=True)
-    click.echo(host_id)
+        run_async(serve(settings))
+    except ValueError as exc:  # e.g. an unsupported --bus URL, found when the app is built
+        raise click.UsageError(str(exc)) from None
 
 
-@host.command("id")
-@data_option
-def host_id_cmd(data: Path) -> None:
-    """Print the host id of an initialised data directory."""
-    from host.config import host_id_of
-    from host.errors import HostConfigError
+def _register() -> None:
+    from hearth.cli_host import host
 
-    try:
-        click.echo(host_id_of(data))
-    except HostConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    main.add_command(host)
+    config_option(main)(main)
 
 
-@host.command("owner-invite")
-@data_option
-def host_owner_invite(data: Path) -> None:
-    """Print a single-use secret that makes whoever redeems it (op host.claim) an owner."""
-    from host.config import create_owner_claim
-    from host.errors import HostConfigError
-
-    try:
-        click.echo(create_owner_claim(data))
-    except HostConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-@host.command("run")
-@data_option
-@click.option("--relay", "relay_url", required=True,
-              help="Relay WebSocket base URL, e.g. ws://127.0.0.1:8470 or wss://relay.example.")
-def host_run(data: Path, relay_url: str) -> None:
-    """Connect to the relay and serve the community until stopped."""
-    from host.config import host_id_of
-    from host.errors import HostConfigError
-    from host.node import run_node
-
-    try:
-        host_id_of(data)
-    except HostConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-
-    async def serve() -> None:
-        stop = asyncio.Event()
-        _stop_on_signals(stop)
-        await run_node(data, relay_url, stop=stop)
-
-    _run(serve())
+_register()

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import secrets
 import socket
+import ssl as ssl_module
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -95,10 +96,14 @@ def new_message_id() -> str:
 class Client:
     """One authenticated connection to a relay, for one device."""
 
-    def __init__(self, identity: Identity, relay_url: str, *, request_timeout: float = 15.0):
+    def __init__(self, identity: Identity, relay_url: str, *, request_timeout: float = 15.0,
+                 ssl: ssl_module.SSLContext | None = None):
         self.identity = identity
         self.relay_url = relay_url.rstrip("/")
         self.request_timeout = request_timeout
+        self.ssl = ssl
+        """For wss:// only: the TLS context (e.g. trusting a private CA); None uses the
+        system's trust store."""
         self.conn_id = ""
         self.events: asyncio.Queue[ChannelEvent] = asyncio.Queue()
         self.notices: asyncio.Queue[Frame] = asyncio.Queue()
@@ -113,8 +118,9 @@ class Client:
 
     async def connect(self, *, sock: socket.socket | None = None) -> Client:
         """Open the WebSocket (over ``sock`` if given) and authenticate with this device."""
+        tls: dict[str, Any] = {} if self.ssl is None else {"ssl": self.ssl}
         ws = await connect(f"{self.relay_url}/ws/client", compression=None, sock=sock,
-                           max_size=MAX_HOST_FRAME + 4096, open_timeout=10)
+                           max_size=MAX_HOST_FRAME + 4096, open_timeout=10, **tls)
         challenge = decode_frame(await ws.recv(), Challenge)
         await ws.send(encode_frame(client_hello(self.identity.device, challenge)))
         reply = decode_frame(await ws.recv(), Welcome | Error)

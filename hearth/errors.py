@@ -45,6 +45,15 @@ class ErrorCode(StrEnum):
     DECRYPT_FAILED = "decrypt_failed"
     BAD_KEY = "bad_key"
     LOW_ORDER_KEY = "low_order_key"
+    # End-to-end protocol refusals (hearth/crypto/{envelope,key_share,sender_session,
+    # backup,linking,prekeys}.py; the JS port raises the same strings).
+    BAD_ENVELOPE = "bad_envelope"
+    INDEX_TOO_OLD = "index_too_old"
+    INDEX_TOO_FAR = "index_too_far"
+    WRONG_RECIPIENT = "wrong_recipient"
+    UNKNOWN_PREKEY = "unknown_prekey"
+    WRONG_SECRET = "wrong_secret"
+    LINK_MISMATCH = "link_mismatch"
 
 
 class ProtocolError(Exception):

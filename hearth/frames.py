@@ -15,15 +15,13 @@ import msgspec
 import orjson
 
 from hearth.errors import ErrorCode, ProtocolError
+from hearth.fields import HostId, Id, Key, Sig, b64_field
+from hearth.keys import CERT_SIZE
 from hearth.limits import MAX_BODY, MAX_ID, MAX_SUB_CHANNELS, MAX_TOKEN
 
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID, pattern=r"^[A-Za-z0-9_-]+$")]
-HostId = Annotated[str, msgspec.Meta(min_length=56, max_length=56, pattern=r"^[a-z2-7]+$")]
-Key = Annotated[str, msgspec.Meta(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
-Sig = Annotated[str, msgspec.Meta(min_length=86, max_length=86, pattern=r"^[A-Za-z0-9_-]+$")]
-Nonce = Annotated[str, msgspec.Meta(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
+Nonce = Annotated[str, b64_field(32)]
 Body = Annotated[str, msgspec.Meta(min_length=2, max_length=MAX_BODY)]
-Cert = Annotated[str, msgspec.Meta(min_length=226, max_length=226, pattern=r"^[A-Za-z0-9_-]+$")]
+Cert = Annotated[str, b64_field(CERT_SIZE)]
 Chan = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID,
                                    pattern=r"^(\*|[A-Za-z0-9_-]+)$")]
 """A channel id, or ``*``: every channel of the space (alone in its list)."""

@@ -34,3 +34,18 @@ TOKEN_MAX_LIFETIME_MS = 60 * 60 * 1000
 MAILBOX_TTL_MS = 14 * 24 * 3600 * 1000
 MAILBOX_MAX_ITEMS = 1000
 """Unacknowledged mailbox items one device may hold; more is refused (rate_limited)."""
+PREKEYS_PER_PUT = 100
+"""One-time prekeys one ``prekey.put`` may upload."""
+PREKEYS_MAX_ONE_TIME = 200
+"""Unclaimed one-time prekeys the host keeps per device; clients refill below PREKEYS_LOW."""
+PREKEYS_LOW = 20
+PREKEY_CLAIM_MAX = 256
+"""Devices one ``prekey.claim`` may name."""
+KEY_SHARES_PER_PUT = 200
+"""Key shares one ``keys.put`` may carry (each ~375 characters of JSON)."""
+KEY_FETCH_SESSIONS = 100
+MAX_KEY_SHARE = 512
+LINK_TTL_MS = 10 * 60 * 1000
+"""A link slot (device linking) lives this long."""
+LINK_MAX_POSTS = 8
+MAX_LINK_MESSAGE = 512

@@ -17,37 +17,31 @@ from nacl.signing import SigningKey
 
 from hearth.b64 import b64d, b64e
 from hearth.errors import ErrorCode, ProtocolError
+from hearth.fields import HostId, Id, Key, Seq, Sig, b64_field, b64_upto
 from hearth.keys import DeviceKeys, now_ms, public_key_from_host_id
 from hearth.limits import (
+    KEY_FETCH_SESSIONS,
+    KEY_SHARES_PER_PUT,
     MAX_BACKUP_BLOB,
     MAX_BODY,
     MAX_ENVELOPE,
-    MAX_ID,
+    MAX_KEY_SHARE,
+    MAX_LINK_MESSAGE,
     MAX_MAILBOX_PAYLOAD,
     MAX_NAME,
     MAX_TOKEN_CHANNELS,
+    PREKEY_CLAIM_MAX,
+    PREKEYS_PER_PUT,
 )
 from hearth.signing import SIGNATURE_SIZE, Context, sign, verify
 
-
-def b64_length(size: int) -> int:
-    """Characters of unpadded base64url for ``size`` bytes."""
-    return (size * 4 + 2) // 3
-
-
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID, pattern=r"^[A-Za-z0-9_-]+$")]
-Key = Annotated[str, msgspec.Meta(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
-Sig = Annotated[str, msgspec.Meta(min_length=86, max_length=86, pattern=r"^[A-Za-z0-9_-]+$")]
-HostId = Annotated[str, msgspec.Meta(min_length=56, max_length=56, pattern=r"^[a-z2-7]+$")]
-Nonce = Annotated[str, msgspec.Meta(min_length=22, max_length=22, pattern=r"^[A-Za-z0-9_-]+$")]
+Nonce = Annotated[str, b64_field(16)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
 Role = Annotated[str, msgspec.Meta(pattern=r"^(owner|admin|member)$")]
 # base64url of at most MAX_ENVELOPE bytes
 Envelope = Annotated[
-    str, msgspec.Meta(min_length=2, max_length=b64_length(MAX_ENVELOPE),
-                      pattern=r"^[A-Za-z0-9_-]+$")
+    str, b64_upto(MAX_ENVELOPE)
 ]
-Seq = Annotated[int, msgspec.Meta(ge=0)]
 
 
 class Body(msgspec.Struct, forbid_unknown_fields=True):
@@ -226,10 +220,13 @@ class TokenArgs(Args):
 
 
 class PublishArgs(Args):
+    """``sess``: the envelope's sender session id (base64url), so history can return the
+    key shares that open the page; opaque to the host."""
     space: Id
     chan: Id
     id: Id
     env: Envelope
+    sess: Id | None = None
 
 
 class HistoryArgs(Args):
@@ -250,8 +247,7 @@ class DeviceArgs(Args):
 
 class MailboxPutArgs(Args):
     dev: Key
-    payload: Annotated[str, msgspec.Meta(min_length=2, max_length=b64_length(MAX_MAILBOX_PAYLOAD),
-                                         pattern=r"^[A-Za-z0-9_-]+$")]
+    payload: Annotated[str, b64_upto(MAX_MAILBOX_PAYLOAD)]
 
 
 class MailboxFetchArgs(Args):
@@ -264,9 +260,57 @@ class MailboxAckArgs(Args):
 
 
 class BackupPutArgs(Args):
-    blob: Annotated[str, msgspec.Meta(min_length=2, max_length=b64_length(MAX_BACKUP_BLOB),
-                                      pattern=r"^[A-Za-z0-9_-]+$")]
+    blob: Annotated[str, b64_upto(MAX_BACKUP_BLOB)]
     version: Annotated[int, msgspec.Meta(ge=1)]
+
+
+PrekeyText = Annotated[str, b64_upto(128)]
+ShareText = Annotated[
+    str, b64_upto(MAX_KEY_SHARE)
+]
+LinkText = Annotated[
+    str, b64_upto(MAX_LINK_MESSAGE)
+]
+
+
+class PrekeyPutArgs(Args):
+    """Upload this device's prekeys (hearth/crypto/prekeys.py); ``signed`` replaces the
+    signed prekey; ``reset`` first drops every one-time prekey still held (a device that
+    lost its private halves). With nothing to upload it just reports the counts."""
+    reset: bool = False
+    signed: PrekeyText | None = None
+    one_time: Annotated[list[PrekeyText], msgspec.Meta(max_length=PREKEYS_PER_PUT)] = (
+        msgspec.field(default_factory=list)
+    )
+
+
+class PrekeyClaimArgs(Args):
+    devs: Annotated[list[Key], msgspec.Meta(min_length=1, max_length=PREKEY_CLAIM_MAX)]
+
+
+class KeysPutArgs(Args):
+    """Key shares of sender session ``sess`` in a channel: recipient device -> its share."""
+    space: Id
+    chan: Id
+    sess: Id
+    shares: Annotated[dict[Key, ShareText],
+                      msgspec.Meta(min_length=1, max_length=KEY_SHARES_PER_PUT)]
+
+
+class KeysFetchArgs(Args):
+    space: Id
+    chan: Id
+    sess: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=KEY_FETCH_SESSIONS)]
+
+
+class LinkPostArgs(Args):
+    link: Id
+    msg: LinkText
+
+
+class LinkReadArgs(Args):
+    link: Id
+    after: Seq = 0
 
 
 OPS: dict[str, type[Args]] = {
@@ -300,6 +344,14 @@ OPS: dict[str, type[Args]] = {
     "mailbox.ack": MailboxAckArgs,
     "backup.put": BackupPutArgs,
     "backup.get": Empty,
+    "prekey.put": PrekeyPutArgs,
+    "prekey.claim": PrekeyClaimArgs,
+    "keys.put": KeysPutArgs,
+    "keys.fetch": KeysFetchArgs,
+    "space.devices": SpaceArgs,
+    "link.open": Empty,
+    "link.post": LinkPostArgs,
+    "link.read": LinkReadArgs,
 }
 """Every request op and the arguments it takes (docs/protocol.md describes each)."""
 

@@ -28,6 +28,9 @@ class Context(Enum):
     EVENT = b"event"
     CAPABILITY = b"capability"
     INVITE = b"invite"
+    PREKEY = b"prekey"
+    MESSAGE = b"message"
+    KEY_SHARE = b"key-share"
 
 
 def signing_input(context: Context, payload: bytes) -> bytes:

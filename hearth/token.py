@@ -16,16 +16,15 @@ from nacl.signing import SigningKey
 
 from hearth.b64 import b64d, b64e
 from hearth.errors import ErrorCode, ProtocolError
+from hearth.fields import Id, Key
 from hearth.keys import host_id_from_public_key, public_key_from_host_id
-from hearth.limits import MAX_ID, MAX_TOKEN, MAX_TOKEN_CHANNELS, TOKEN_MAX_LIFETIME_MS
+from hearth.limits import MAX_TOKEN, MAX_TOKEN_CHANNELS, TOKEN_MAX_LIFETIME_MS
 from hearth.signing import SIGNATURE_SIZE, Context, sign, verify
 
 READ = "read"
 """The scope that lets a device subscribe to a channel's live traffic."""
 ALL_CHANNELS = "*"
 
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID, pattern=r"^[A-Za-z0-9_-]+$")]
-Key = Annotated[str, msgspec.Meta(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class CapabilityToken(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -90,6 +90,18 @@ class Context:
             raise fail(ErrorCode.NOT_FOUND, f"channel {chan!r} does not exist in space {space!r}")
         return row
 
+    async def shares_space_with(self, acct: bytes) -> bool:
+        """Whether ``acct`` is the caller's own account or shares a space with it: who a
+        device may send to-device items, prekey claims and key shares to."""
+        if acct == self.acct:
+            return True
+        shared = await self.store.fetchval(
+            "SELECT 1 FROM members a JOIN members b ON a.space = b.space "
+            "WHERE a.acct = ? AND b.acct = ? LIMIT 1",
+            (self.acct, acct),
+        )
+        return shared is not None
+
     # ---- outbound frames ---------------------------------------------------------
 
     def emit_event(self, event: EventBody) -> None:
@@ -126,12 +138,14 @@ async def pending_revocations(store: Store, now: int) -> list[Revoke]:
     rows = await store.fetchall(
         "SELECT acct, dev, space, before FROM revocations ORDER BY id"
     )
-    return [
-        Revoke(
-            before=row["before"],
-            acct=None if row["acct"] is None else b64e(row["acct"]),
-            dev=None if row["dev"] is None else b64e(row["dev"]),
-            space=row["space"],
-        )
-        for row in rows
-    ]
+    return [revoke_frame(row) for row in rows]
+
+
+def revoke_frame(row: Any) -> Revoke:
+    """The ``revoke`` frame for a row of the revocations table."""
+    return Revoke(
+        before=row["before"],
+        acct=None if row["acct"] is None else b64e(row["acct"]),
+        dev=None if row["dev"] is None else b64e(row["dev"]),
+        space=row["space"],
+    )

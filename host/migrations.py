@@ -118,6 +118,61 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX revocations_by_expiry ON revocations(expires_at);
     """,
+    # 2: every host key retired by ``hearth host rotate-key`` (its public key and the
+    # host id it made), so an operator can tell members which ids were this host's.
+    """
+    CREATE TABLE retired_host_keys (
+        pk BLOB PRIMARY KEY,
+        host_id TEXT NOT NULL,
+        retired_at INTEGER NOT NULL
+    );
+    """,
+    # 3: end-to-end encryption (docs/security.md): device prekeys, key shares stored
+    # beside the messages they unlock, each message's (opaque) sender session id,
+    # departures (so old messages of a removed member still verify), link slots.
+    """
+    CREATE TABLE prekeys (
+        dev BLOB NOT NULL REFERENCES devices(dev) ON DELETE CASCADE,
+        kind INTEGER NOT NULL CHECK (kind IN (1, 2)),
+        key_id INTEGER NOT NULL,
+        prekey BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (dev, kind, key_id)
+    );
+    CREATE TABLE key_shares (
+        id INTEGER PRIMARY KEY,
+        channel_id TEXT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+        sess TEXT NOT NULL,
+        recipient BLOB NOT NULL,
+        sender_dev BLOB NOT NULL,
+        sender_acct BLOB NOT NULL,
+        share BLOB NOT NULL,
+        seq INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX key_shares_by_recipient ON key_shares(channel_id, recipient, sess);
+    ALTER TABLE messages ADD COLUMN sess TEXT;
+    CREATE TABLE departures (
+        space TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+        acct BLOB NOT NULL,
+        left_at INTEGER NOT NULL
+    );
+    CREATE INDEX departures_by_space ON departures(space, acct);
+    CREATE TABLE link_slots (
+        id TEXT PRIMARY KEY,
+        opened_by BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE TABLE link_posts (
+        slot TEXT NOT NULL REFERENCES link_slots(id) ON DELETE CASCADE,
+        n INTEGER NOT NULL,
+        from_dev BLOB NOT NULL,
+        msg BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (slot, n)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -110,11 +110,13 @@ async def device_list(ctx: Context, args: AccountArgs) -> dict[str, Any]:
         "ORDER BY created_at, rowid",
         (acct,),
     )
-    return {"acct": args.acct, "devices": [
-        {"dev": b64e(r["dev"]), "cert": b64e(r["cert"]), "created_at": r["created_at"],
-         "revoked": r["revoked_at"] is not None, "revoked_at": r["revoked_at"]}
-        for r in rows
-    ]}
+    return {"acct": args.acct, "devices": [device_entry(r) for r in rows]}
+
+
+def device_entry(row: Any) -> dict[str, Any]:
+    """A *device* (see the module docstring) from a devices row."""
+    return {"dev": b64e(row["dev"]), "cert": b64e(row["cert"]), "created_at": row["created_at"],
+            "revoked": row["revoked_at"] is not None, "revoked_at": row["revoked_at"]}
 
 
 async def device_revoke(ctx: Context, args: DeviceArgs) -> dict[str, Any]:

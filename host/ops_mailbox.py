@@ -38,17 +38,11 @@ async def mailbox_put(ctx: Context, args: MailboxPutArgs) -> dict[str, Any]:
             raise fail(ErrorCode.NOT_FOUND, f"device {args.dev!r} is not registered")
         if row["revoked_at"] is not None:
             raise fail(ErrorCode.DEVICE_REVOKED, f"device {args.dev!r} was revoked")
-        if row["acct"] != ctx.acct:
-            shared = await ctx.store.fetchval(
-                "SELECT 1 FROM members a JOIN members b ON a.space = b.space "
-                "WHERE a.acct = ? AND b.acct = ? LIMIT 1",
-                (ctx.acct, row["acct"]),
+        if not await ctx.shares_space_with(row["acct"]):
+            raise fail(
+                ErrorCode.FORBIDDEN,
+                f"device {args.dev!r} belongs to no one you share a space with",
             )
-            if shared is None:
-                raise fail(
-                    ErrorCode.FORBIDDEN,
-                    f"device {args.dev!r} belongs to no one you share a space with",
-                )
         await _purge(ctx)
         held = int(await ctx.store.fetchval(
             "SELECT count(*) FROM mailbox WHERE recipient = ?", (recipient,)

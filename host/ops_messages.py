@@ -1,8 +1,9 @@
 """Messages: capability tokens, publishing and history. Docstrings give the result ``r``.
 
-A *message* is ``{seq, id, acct, dev, ts, env}``: ``env`` is the sender's opaque
+A *message* is ``{seq, id, acct, dev, ts, env, sess}``: ``env`` is the sender's opaque
 envelope (base64url), never parsed by the host; ``acct``/``dev`` are the sending
-device's certified keys.
+device's certified keys; ``sess`` is the opaque sender-session id the publisher named
+(or null), which lets history return the key shares that open a page.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from hearth.limits import HISTORY_PAGE_BYTES, TOKEN_LIFETIME_MS
 from hearth.rpc import EventBody, HistoryArgs, PublishArgs, TokenArgs
 from hearth.token import ALL_CHANNELS, READ, issue_token
 from host.context import Context, fail
+from host.ops_keys import shares_for
 
 
 async def token(ctx: Context, args: TokenArgs) -> dict[str, Any]:
@@ -36,6 +38,7 @@ def _message(row: sqlite3.Row) -> dict[str, Any]:
     return {
         "seq": row["seq"], "id": row["msg_id"], "acct": b64e(row["sender_acct"]),
         "dev": b64e(row["sender_dev"]), "ts": row["ts"], "env": b64e(row["env"]),
+        "sess": row["sess"],
     }
 
 
@@ -68,9 +71,9 @@ async def publish(ctx: Context, args: PublishArgs) -> dict[str, Any]:
             (args.chan,),
         ))
         await ctx.store.execute(
-            "INSERT INTO messages (channel_id, seq, msg_id, sender_acct, sender_dev, env, ts) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (args.chan, seq, args.id, ctx.acct, ctx.dev, env, ctx.now),
+            "INSERT INTO messages (channel_id, seq, msg_id, sender_acct, sender_dev, env, ts, "
+            "sess) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (args.chan, seq, args.id, ctx.acct, ctx.dev, env, ctx.now, args.sess),
         )
     # Queued only now that the row is committed: host-first delivery.
     ctx.emit_event(EventBody(
@@ -87,7 +90,9 @@ async def history(ctx: Context, args: HistoryArgs) -> dict[str, Any]:
     A page also stops before its envelopes exceed HISTORY_PAGE_BYTES (base64url
     characters; at least one message is always returned). ``more`` says whether
     messages remain in the paging direction (newer for ``after``, older otherwise).
-    r = ``{messages: [message...], more}``."""
+    ``keys`` are the key shares addressed to the calling device for the sender sessions
+    the page's messages name (ops_keys.shares_for), so a page always arrives with what
+    opens it. r = ``{messages: [message...], more, keys: [share...]}``."""
     await ctx.role_in(args.space)
     await ctx.require_channel(args.space, args.chan)
     ascending = args.after is not None
@@ -101,7 +106,7 @@ async def history(ctx: Context, args: HistoryArgs) -> dict[str, Any]:
         params.append(args.before)
     order = "ASC" if ascending else "DESC"
     rows = await ctx.store.fetchall(
-        "SELECT seq, msg_id, sender_acct, sender_dev, env, ts FROM messages "
+        "SELECT seq, msg_id, sender_acct, sender_dev, env, ts, sess FROM messages "
         f"WHERE {' AND '.join(clauses)} ORDER BY seq {order} LIMIT ?",
         [*params, args.limit + 1],
     )
@@ -117,4 +122,6 @@ async def history(ctx: Context, args: HistoryArgs) -> dict[str, Any]:
         page.append(message)
     if not ascending:
         page.reverse()
-    return {"messages": page, "more": more}
+    sessions = sorted({m["sess"] for m in page if m["sess"] is not None})
+    keys = await shares_for(ctx, args.chan, sessions)
+    return {"messages": page, "more": more, "keys": keys}

@@ -67,6 +67,10 @@ async def add_member(ctx: Context, space: str, role: str) -> None:
 
 async def _revoke_member(ctx: Context, space: str, acct: bytes) -> None:
     await ctx.store.execute("DELETE FROM members WHERE space = ? AND acct = ?", (space, acct))
+    # Kept so members can still verify what the departed member sent before leaving.
+    await ctx.store.execute(
+        "INSERT INTO departures (space, acct, left_at) VALUES (?, ?, ?)", (space, acct, ctx.now)
+    )
     await ctx.revoke(acct=acct, space=space)
 
 

@@ -31,7 +31,17 @@ from hearth.rpc import (
     parse_args,
     sign_host_body,
 )
-from host import ops_account, ops_invites, ops_mailbox, ops_messages, ops_spaces
+from host import (
+    ops_account,
+    ops_invites,
+    ops_keys,
+    ops_link,
+    ops_mailbox,
+    ops_messages,
+    ops_prekeys,
+    ops_roster,
+    ops_spaces,
+)
 from host.config import host_id_for
 from host.context import Context, decode_key, fail
 from host.replay import ReplayCache
@@ -72,6 +82,14 @@ HANDLERS: dict[str, Handler] = {
     "mailbox.ack": ops_mailbox.mailbox_ack,
     "backup.put": ops_account.backup_put,
     "backup.get": ops_account.backup_get,
+    "prekey.put": ops_prekeys.prekey_put,
+    "prekey.claim": ops_prekeys.prekey_claim,
+    "keys.put": ops_keys.keys_put,
+    "keys.fetch": ops_keys.keys_fetch,
+    "space.devices": ops_roster.space_devices,
+    "link.open": ops_link.link_open,
+    "link.post": ops_link.link_post,
+    "link.read": ops_link.link_read,
 }
 
 

@@ -13,7 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from hearth.frames import CloseCode
 from relay import http
-from relay.bus import Bus, InProcessBus
+from relay.bus import Bus, bus_from_url
 from relay.endpoint import client_endpoint, host_endpoint
 from relay.hub import Hub
 from relay.metrics import RelayMetrics
@@ -32,9 +32,11 @@ async def _sweep_forever(hub: Hub) -> None:
 
 
 def create_app(settings: RelaySettings | None = None, *, bus: Bus | None = None) -> Starlette:
-    """A relay app; ``app.state.hub`` is its Hub. ``bus`` defaults to an InProcessBus."""
+    """A relay app; ``app.state.hub`` is its Hub. ``bus`` defaults to the one
+    ``settings.bus_url`` names (in-process when None)."""
     settings = settings or RelaySettings()
-    hub = Hub(settings, bus if bus is not None else InProcessBus(), RelayMetrics())
+    hub = Hub(settings, bus if bus is not None else bus_from_url(settings.bus_url),
+              RelayMetrics())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

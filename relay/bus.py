@@ -10,6 +10,11 @@ Ids never contain a dot, so subjects are unambiguous.
 
 Handlers are synchronous and must not block: they only push into outboxes. Delivery to
 handlers of one subject follows publish order.
+
+Control subjects may also *retain* a message (``publish_retained``): it is kept for a
+while and replayed to whoever subscribes later, in this process or another, so a relay
+that starts after a revocation still knows it. Replays may repeat a message, so control
+handlers must be idempotent.
 """
 
 from __future__ import annotations
@@ -18,12 +23,31 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
+from hearth.keys import now_ms
+from relay.settings import RateLimit
+
 log = logging.getLogger("hearth.relay")
 
 Handler = Callable[[str, str], None]
 """Called with (subject, data)."""
 
 CTL_ALL = "ctl.*"
+CTL_PREFIX = "ctl."
+
+Usage = dict[str, tuple[int, RateLimit]]
+"""Per identity: frames this relay admitted since the last share, and the identity's limit."""
+
+
+def matches(subject_or_pattern: str, subject: str) -> bool:
+    """Whether a subscription to ``subject_or_pattern`` receives ``subject``."""
+    if subject_or_pattern.endswith(".*"):
+        return subject.startswith(subject_or_pattern[:-1])
+    return subject == subject_or_pattern
+
+
+def check_retainable(subject: str) -> None:
+    if not subject.startswith(CTL_PREFIX) or subject.endswith(".*"):
+        raise ValueError(f"only control subjects (ctl.<host>) retain messages, not {subject!r}")
 
 
 def host_subject(host_id: str) -> str:
@@ -73,6 +97,28 @@ class Bus(Protocol):
 
     async def is_online(self, host_id: str) -> bool: ...
 
+    async def publish_retained(
+        self, subject: str, data: str, *, key: str, rank: int, ttl_ms: int
+    ) -> None:
+        """Publish, and keep ``data`` for ``ttl_ms`` as entry ``key`` of control subject
+        ``subject`` (a higher ``rank`` replaces it, a lower one does not), replaying it to
+        later subscribers of ``subject``."""
+        ...
+
+    def last_error(self) -> str | None:
+        """Why the backend is unreachable, quoting it; None while healthy."""
+        ...
+
+    def share_interval(self) -> float | None:
+        """How often (s) the relay should call ``share_usage``; None when it is alone."""
+        ...
+
+    async def share_usage(self, usage: Usage) -> dict[str, float]:
+        """Add this relay's admitted frames to each identity's shared token bucket; returns
+        each bucket's level (tokens left for all relays together) for this relay to adopt.
+        Empty when the backend cannot say."""
+        ...
+
 
 class InProcessBus:
     """The single-process bus: publish calls the handlers directly, in order."""
@@ -81,6 +127,8 @@ class InProcessBus:
         self._exact: dict[str, list[Handler]] = {}
         self._prefix: dict[str, list[Handler]] = {}
         self._owners: dict[str, str] = {}
+        self._retained: dict[tuple[str, str], tuple[int, int, str]] = {}
+        """(subject, key) -> (rank, expires at ms, data)."""
 
     async def start(self) -> None:
         return None
@@ -89,9 +137,19 @@ class InProcessBus:
         self._exact.clear()
         self._prefix.clear()
         self._owners.clear()
+        self._retained.clear()
 
     def healthy(self) -> bool:
         return True
+
+    def last_error(self) -> str | None:
+        return None
+
+    def share_interval(self) -> float | None:
+        return None  # one process: the local buckets are the whole truth
+
+    async def share_usage(self, usage: Usage) -> dict[str, float]:
+        return {}
 
     def subject_count(self) -> int:
         """Subjects with at least one handler (tests use it to prove nothing leaks)."""
@@ -114,6 +172,23 @@ class InProcessBus:
             self._prefix.setdefault(subject[:-1], []).append(handler)
         else:
             self._exact.setdefault(subject, []).append(handler)
+        if subject.startswith(CTL_PREFIX):
+            now = now_ms()
+            for (retained_subject, _), (_, until, data) in list(self._retained.items()):
+                if until > now and matches(subject, retained_subject):
+                    handler(retained_subject, data)
+
+    async def publish_retained(
+        self, subject: str, data: str, *, key: str, rank: int, ttl_ms: int
+    ) -> None:
+        check_retainable(subject)
+        now = now_ms()
+        for entry in [k for k, (_, until, _) in self._retained.items() if until <= now]:
+            del self._retained[entry]
+        old = self._retained.get((subject, key))
+        if old is None or old[0] <= rank:
+            self._retained[(subject, key)] = (rank, now + ttl_ms, data)
+        await self.publish(subject, data)
 
     def unsubscribe(self, subject: str, handler: Handler) -> None:
         table, key = (
@@ -140,3 +215,15 @@ class InProcessBus:
 
     async def is_online(self, host_id: str) -> bool:
         return host_id in self._owners
+
+
+def bus_from_url(url: str | None) -> Bus:
+    """The bus a relay's ``bus_url`` names: None is the in-process bus, ``redis://`` (or
+    ``rediss://``, ``unix://``) a RedisBus shared with every relay using that Redis."""
+    if url is None:
+        return InProcessBus()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from relay.bus_redis import RedisBus
+
+        return RedisBus(url)
+    raise ValueError(f"bus URL {url!r} is not supported: use redis://HOST:PORT[/DB]")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from hearth.frames import Challenge
@@ -19,13 +19,18 @@ class Kind(StrEnum):
 @dataclass(eq=False, slots=True)
 class Connection:
     """Invariant: ``identity`` is None until the peer proved it by signing ``challenge``;
-    then it is the account key (client, b64url) or the host id (host) and never changes."""
+    then it is the account key (client, b64url) or the host id (host) and never changes,
+    and ``challenge`` is None (it was used once).
+
+    Memory: an idle authenticated connection keeps only what it needs (slots, no empty
+    containers), since a relay holds tens of thousands of them.
+    """
 
     kind: Kind
     id: str
     """Random; a client's opaque reply address (``conn``), a log key for both."""
     peer: str
-    challenge: Challenge
+    challenge: Challenge | None
     outbox: Outbox
     limiter: FrameLimiter
     flood: TokenBucket
@@ -36,8 +41,9 @@ class Connection:
     """A client's device key (b64url), once authenticated."""
     handler: Handler | None = None
     """Its bus handler (``conn.<id>`` or ``host.<id>``), once authenticated."""
-    watched: set[str] = field(default_factory=set)
-    """Hosts this client sent requests to (told via ``host_status`` when they go away)."""
+    watched: set[str] | None = None
+    """Hosts this client sent requests to (told via ``host_status`` when they go away);
+    None until the first request (an empty set alone costs 216 bytes)."""
 
     @property
     def authenticated(self) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from hearth.frames import Id, Key
+from hearth.fields import Id, Key
 
 
 class Control(msgspec.Struct, tag_field="k", forbid_unknown_fields=True):

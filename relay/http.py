@@ -31,9 +31,14 @@ async def ready(request: Request) -> Response:
         "connections": {k.value: kinds.count(k) for k in Kind},
         "hosts_online": len(hub.hosts),
     }
+    error = hub.bus.last_error()
+    if error is not None:
+        body["bus_error"] = error
     return _json(body, 200 if body["ready"] else 503)
 
 
 async def metrics(request: Request) -> Response:
+    """Prometheus text format; names and labels are listed in docs/operations.md."""
     hub: Hub = request.app.state.hub
+    hub.metrics.accepting.set(1 if hub.accepting else 0)  # state, read at scrape time
     return Response(hub.metrics.render(), media_type=CONTENT_TYPE_LATEST)

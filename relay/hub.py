@@ -12,7 +12,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 
 import orjson
@@ -58,6 +58,8 @@ from relay.bus import (
 )
 from relay.connection import Connection, Kind
 from relay.control import HostDown, HostUp, RevokeGrant, decode_control, encode_control
+from relay.identity_limits import IdentityLimiter
+from relay.labelled import Children
 from relay.metrics import RelayMetrics
 from relay.outbox import Outbox
 from relay.ratelimit import FrameLimiter, TokenBucket
@@ -88,8 +90,9 @@ class Hub:
     """All connections of this relay and the routes between them.
 
     Invariants: ``conns`` holds every open connection; ``hosts[h]`` the authenticated
-    connections of host ``h`` on this relay (normally one); a topic has a bus handler
-    exactly while ``subs`` has a subscriber for it here.
+    connections of host ``h`` on this relay (normally one); ``subs`` and ``watchers`` only
+    hold connections in ``conns``; a topic has a bus handler exactly while ``subs`` has a
+    subscriber for it here; no event reaches a subscriber whose token has expired.
     """
 
     def __init__(
@@ -109,21 +112,27 @@ class Hub:
         self.accepting = False
         self.conns: dict[str, Connection] = {}
         self.hosts: dict[str, dict[str, Connection]] = {}
-        self.subs = Subscriptions()
+        self.subs: Subscriptions[Connection] = Subscriptions()
         self.tokens = TokenCache(
             settings.token_cache_size, on_verify=metrics.token_verifications.inc
         )
         self.revocations = Revocations()
-        self.watchers: dict[str, set[str]] = {}
-        self.identity_buckets: dict[str, TokenBucket] = {}
+        self.watchers: dict[str, set[Connection]] = {}
+        self.identity_limits = IdentityLimiter()
+        self._sharing: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
+        self._frames_in = Children(metrics.frames_in)
+        self._frames_out = Children(metrics.frames_out)
 
     # ---- lifecycle -----------------------------------------------------------------
 
     async def start(self) -> None:
         await self.bus.start()
         await self.bus.subscribe(CTL_ALL, self._on_control)
+        interval = self.bus.share_interval()
+        if interval is not None:
+            self._sharing = asyncio.create_task(self._share_usage_forever(interval))
         self.accepting = True
 
     async def drain(self, code: int, reason: str, grace: float) -> None:
@@ -139,6 +148,9 @@ class Hub:
                 log.warning("event=drain_timeout open=%d", len(self.conns))
 
     async def stop(self) -> None:
+        if self._sharing is not None:
+            self._sharing.cancel()
+            await asyncio.gather(self._sharing, return_exceptions=True)
         self.bus.unsubscribe(CTL_ALL, self._on_control)
         await self.bus.close()
 
@@ -152,11 +164,12 @@ class Hub:
         now = self.clock()
         s = self.settings
         client = kind is Kind.CLIENT
+        challenge = new_challenge()
         conn = Connection(
             kind=kind,
             id=b64e(secrets.token_bytes(16)),
             peer=peer,
-            challenge=new_challenge(),
+            challenge=challenge,
             outbox=Outbox(
                 s.client_queue_frames if client else s.host_queue_frames,
                 s.client_queue_chars if client else s.host_queue_chars,
@@ -173,7 +186,7 @@ class Hub:
         if not self.accepting:
             self._close(conn, CloseCode.GOING_AWAY, "relay is shutting down", flush=False)
         else:
-            self._send(conn, conn.challenge)
+            self._send(conn, challenge)
         return conn
 
     async def closed(self, conn: Connection) -> None:
@@ -188,11 +201,11 @@ class Hub:
             conn, conn.outbox.close_code, self.clock() - conn.opened,
         )
         if conn.kind is Kind.CLIENT:
-            self._unsubscribe_topics(self.subs.drop_conn(conn.id))
-            for host_id in conn.watched:
+            self._unsubscribe_topics(self.subs.drop(conn))
+            for host_id in conn.watched or ():
                 watchers = self.watchers.get(host_id)
                 if watchers is not None:
-                    watchers.discard(conn.id)
+                    watchers.discard(conn)
                     if not watchers:
                         del self.watchers[host_id]
             if conn.handler is not None:
@@ -232,8 +245,18 @@ class Hub:
         self._end_subscriptions(self.subs.expired(wall), "expired")
         self.tokens.prune(wall)
         self.revocations.prune(wall)
-        for key in [k for k, b in self.identity_buckets.items() if b.is_full(now)]:
-            del self.identity_buckets[key]
+        self.identity_limits.prune(now)
+
+    async def _share_usage_forever(self, interval: float) -> None:
+        """Per-identity limits across relays: trade local usage for shared levels."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                usage = self.identity_limits.take_usage()
+                if usage:
+                    self.identity_limits.adopt(await self.bus.share_usage(usage), self.clock())
+            except Exception:
+                log.exception("event=share_usage_failed")
 
     # ---- inbound -------------------------------------------------------------------
 
@@ -248,7 +271,7 @@ class Hub:
         if client and len(text) * 4 > self.settings.max_client_frame:
             size = len(text.encode("utf-8", "surrogatepass"))
             if size > self.settings.max_client_frame:
-                self.metrics.frames_in.labels(conn.kind, "invalid").inc()
+                self._frames_in(conn.kind, "invalid").inc()
                 self._refuse(
                     conn, ErrorCode.TOO_LARGE,
                     f"frame is {size} bytes, max {self.settings.max_client_frame}",
@@ -258,11 +281,11 @@ class Hub:
         try:
             frame: Frame = decode_client_frame(text) if client else decode_host_frame(text)
         except ProtocolError as exc:
-            self.metrics.frames_in.labels(conn.kind, "invalid").inc()
+            self._frames_in(conn.kind, "invalid").inc()
             self._refuse(conn, exc.code, exc.message, _frame_type(text))
             return
         tag = str(frame.__struct_config__.tag)
-        self.metrics.frames_in.labels(conn.kind, tag).inc()
+        self._frames_in(conn.kind, tag).inc()
         if not conn.authenticated:
             if isinstance(frame, Hello | HostHello):
                 await self._authenticate(conn, frame)
@@ -307,7 +330,7 @@ class Hub:
         conn.last_seen = self.clock()
         if conn.outbox.closing:
             return
-        self.metrics.frames_in.labels(conn.kind, "invalid").inc()
+        self._frames_in(conn.kind, "invalid").inc()
         self._refuse(conn, ErrorCode.BAD_FRAME, "binary frames are not accepted: send JSON text",
                      None)
 
@@ -323,10 +346,7 @@ class Hub:
             return False
         client = conn.kind is Kind.CLIENT
         identity_limit = self.settings.account_rate if client else self.settings.host_id_rate
-        bucket = self.identity_buckets.get(conn.identity)
-        if bucket is None:
-            bucket = self.identity_buckets[conn.identity] = TokenBucket(identity_limit, now)
-        if not bucket.take(now):
+        if not self.identity_limits.allow(conn.identity, identity_limit, now):
             whose = "this account's connections" if client else "this host's connections"
             self._refuse(
                 conn, ErrorCode.RATE_LIMITED,
@@ -337,11 +357,13 @@ class Hub:
         return True
 
     async def _authenticate(self, conn: Connection, hello: Hello | HostHello) -> None:
+        challenge, conn.challenge = conn.challenge, None  # one attempt, then it is garbage
+        assert challenge is not None
         try:
             if isinstance(hello, Hello):
-                cert = verify_client_hello(conn.challenge, hello)
+                cert = verify_client_hello(challenge, hello)
             else:
-                host_id = verify_host_hello(conn.challenge, hello)
+                host_id = verify_host_hello(challenge, hello)
         except ProtocolError as exc:
             log.info("event=auth_failed conn=%s peer=%s msg=%r", conn, conn.peer, exc.message)
             self._refuse(conn, ErrorCode.AUTH_FAILED, exc.message, None, flood=False)
@@ -379,9 +401,12 @@ class Hub:
                 req.id, flood=False,
             )
             return
-        if req.host not in conn.watched and len(conn.watched) < self.settings.max_watched_hosts:
-            conn.watched.add(req.host)
-            self.watchers.setdefault(req.host, set()).add(conn.id)
+        watched = conn.watched
+        if watched is None:
+            watched = conn.watched = set()
+        if req.host not in watched and len(watched) < self.settings.max_watched_hosts:
+            watched.add(req.host)
+            self.watchers.setdefault(req.host, set()).add(conn)
         fwd = ForwardedRequest(from_=conn.id, body=req.body, sig=req.sig)
         await self.bus.publish(host_subject(req.host), encode_frame(fwd))
 
@@ -422,8 +447,8 @@ class Hub:
                     f"tokens issued at or before {rev.before}",
                 )
             topics = [(token.host, token.space, c) for c in dict.fromkeys(sub.chans)]
-            new = sum(1 for t in topics if not self.subs.held(conn.id, t))
-            have = self.subs.count(conn.id)
+            new = sum(1 for t in topics if not self.subs.held(conn, t))
+            have = self.subs.count(conn)
             if have + new > self.settings.max_subscriptions:
                 raise ProtocolError(
                     ErrorCode.TOO_MANY_SUBSCRIPTIONS,
@@ -433,7 +458,7 @@ class Hub:
         except ProtocolError as exc:
             self._refuse(conn, exc.code, exc.message, "sub")
             return
-        for topic in self.subs.add(conn.id, topics, token):
+        for topic in self.subs.add(conn, topics, token):
             await self.bus.subscribe(topic_subject(*topic), self._topic_handler(topic))
         self.metrics.subscriptions.set(len(self.subs.by_topic))
         self._send(
@@ -448,7 +473,7 @@ class Hub:
             self._refuse(conn, exc.code, exc.message, "unsub")
             return
         topics = [(unsub.host, unsub.space, c) for c in dict.fromkeys(unsub.chans)]
-        _, emptied = self.subs.remove(conn.id, topics)
+        _, emptied = self.subs.remove(conn, topics)
         self._unsubscribe_topics(emptied)
         self._send(conn, Unsubscribed(host=unsub.host, space=unsub.space,
                                       chans=[t[2] for t in topics], reason="left"))
@@ -461,8 +486,18 @@ class Hub:
                 f"{'both' if frame.acct else 'neither'}", "revoke",
             )
             return
+        host_id = self._host_of(conn)
         grant = RevokeGrant(before=frame.before, acct=frame.acct, dev=frame.dev, space=frame.space)
-        await self.bus.publish(ctl_subject(self._host_of(conn)), encode_control(grant))
+        # Retained for as long as a covered token can live, so that relays which start (or
+        # reconnect to the bus) later still refuse those tokens.
+        wall = self.wall_ms()
+        until = revocation(host_id, acct=frame.acct, dev=frame.dev, space=frame.space,
+                           before=frame.before, now_ms=wall).until_ms
+        await self.bus.publish_retained(
+            ctl_subject(host_id), encode_control(grant),
+            key=f"revoke.{frame.acct or '-'}.{frame.dev or '-'}.{frame.space or '-'}",
+            rank=frame.before, ttl_ms=until - wall,
+        )
 
     # ---- bus handlers (synchronous: they only queue frames) --------------------------
 
@@ -483,27 +518,31 @@ class Hub:
         subscribers of every channel, except those also following this channel by name
         (``_on_topic`` already reached them)."""
         _, host_id, space, chan = subject.split(".")
-        self._fan_out((host_id, space, ALL_CHANNELS), data,
-                      skip=self.subs.by_topic.get((host_id, space, chan)))
+        self._fan_out((host_id, space, ALL_CHANNELS), data, skip=(host_id, space, chan))
 
-    def _fan_out(self, topic: Topic, data: str, skip: Container[str] | None) -> None:
+    def _fan_out(self, topic: Topic, data: str, skip: Topic | None) -> None:
+        """Queue ``data`` for every subscriber of ``topic`` (not those of ``skip``).
+
+        Nothing here is per subscriber but the push: the sweep ends expired subscriptions
+        every second, and between sweeps one comparison with the earliest expiry tells
+        whether some token may have expired since; if so, those subscriptions end first
+        (with their ``unsubbed``), so an expired token never receives an event."""
+        wall = self.wall_ms()
+        if self.subs.due(wall):
+            self._end_subscriptions(self.subs.expired(wall), "expired")
         subscribers = self.subs.by_topic.get(topic)
         if not subscribers:
             return
         started = time.perf_counter()
-        wall = self.wall_ms()
-        expired: list[tuple[str, Topic]] = []
-        for conn_id, token in subscribers.items():
-            if token.exp <= wall:
-                expired.append((conn_id, topic))
+        skipped = self.subs.by_topic.get(skip) if skip is not None else None
+        queued = 0
+        # _push never changes the subscriber table (see _close), so iterating it is safe.
+        for conn in subscribers:
+            if skipped is not None and conn in skipped:
                 continue
-            if skip is not None and conn_id in skip:
-                continue
-            conn = self.conns.get(conn_id)
-            if conn is not None:
-                self._push(conn, data, "event")
+            queued += self._queue(conn, data)
+        self._frames_out(Kind.CLIENT, "event").inc(queued)
         self.metrics.fanout_seconds.observe(time.perf_counter() - started)
-        self._end_subscriptions(expired, "expired")
 
     def _on_control(self, subject: str, data: str) -> None:
         """``ctl.<host>``: host replaced / gone, or a revocation; seen by every relay."""
@@ -533,10 +572,8 @@ class Hub:
         if not told:
             return
         text = encode_frame(HostStatus(host=host_id, online=online))
-        for conn_id in told:
-            conn = self.conns.get(conn_id)
-            if conn is not None:
-                self._push(conn, text, "host_status")
+        for conn in told:
+            self._push(conn, text, "host_status")
 
     # ---- outbound ------------------------------------------------------------------
 
@@ -544,9 +581,14 @@ class Hub:
         self._push(conn, encode_frame(frame), str(frame.__struct_config__.tag))
 
     def _push(self, conn: Connection, text: str, frame_type: str) -> None:
+        if self._queue(conn, text):
+            self._frames_out(conn.kind, frame_type).inc()
+
+    def _queue(self, conn: Connection, text: str) -> bool:
+        """Queue ``text`` for ``conn``; on overflow close it SLOW_CONSUMER and return
+        False (counting frames out is the caller's: a fan-out counts once)."""
         if conn.outbox.push(text):
-            self.metrics.frames_out.labels(conn.kind, frame_type).inc()
-            return
+            return True
         box = conn.outbox
         log.warning(
             "event=slow_consumer conn=%s queued_frames=%d queued_chars=%d",
@@ -558,6 +600,7 @@ class Hub:
             f"send queue full ({len(box)} frames, {box.chars} chars): not reading fast enough",
             flush=False,
         )
+        return False
 
     def _refuse(
         self, conn: Connection, code: ErrorCode, message: str, ref: str | None,
@@ -586,16 +629,15 @@ class Hub:
             if code not in (CloseCode.NORMAL, CloseCode.GOING_AWAY):
                 log.info("event=close conn=%s code=%d reason=%r", conn, code, reason)
 
-    def _end_subscriptions(self, pairs: Iterable[tuple[str, Topic]], reason: str) -> None:
+    def _end_subscriptions(self, pairs: Iterable[tuple[Connection, Topic]], reason: str) -> None:
         """End these subscriptions and tell each connection, one frame per (host, space)."""
-        grouped: dict[tuple[str, str, str], list[Topic]] = {}
-        for conn_id, topic in pairs:
-            grouped.setdefault((conn_id, topic[0], topic[1]), []).append(topic)
-        for (conn_id, host_id, space), topics in grouped.items():
-            removed, emptied = self.subs.remove(conn_id, topics)
+        grouped: dict[tuple[Connection, str, str], list[Topic]] = {}
+        for conn, topic in pairs:
+            grouped.setdefault((conn, topic[0], topic[1]), []).append(topic)
+        for (conn, host_id, space), topics in grouped.items():
+            removed, emptied = self.subs.remove(conn, topics)
             self._unsubscribe_topics(emptied)
-            conn = self.conns.get(conn_id)
-            if removed and conn is not None:
+            if removed:
                 self._send(conn, Unsubscribed(host=host_id, space=space,
                                               chans=[t[2] for t in removed], reason=reason))
 

@@ -55,5 +55,10 @@ class RelayMetrics:
             registry=r,
         )
 
+        self.accepting = Gauge(
+            "hearth_relay_accepting", "1 while the relay accepts connections; 0 while it "
+            "starts or drains for shutdown.", registry=r,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

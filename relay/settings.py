@@ -60,6 +60,9 @@ class RelaySettings:
     web_dir: Path | None = None
     """Static files of the web client; None means the repository's ``web/``."""
     access_log: bool = False
+    bus_url: str | None = None
+    """None: this relay is alone (in-process bus); ``redis://…``: shared with every relay
+    on that Redis (relay.bus.bus_from_url)."""
 
     auth_timeout: float = 10.0
     """A connection must authenticate within this long after connecting."""

@@ -3,60 +3,87 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+import itertools
+from collections.abc import Hashable, Iterable
+from typing import Generic, TypeVar
 
 from hearth.token import CapabilityToken
 
 Topic = tuple[str, str, str]
 """(host id, space, channel); the host is always the token's issuer."""
 
+S = TypeVar("S", bound=Hashable)
+"""A subscriber. The relay uses its Connection objects (hashed by identity), so that a
+fan-out reaches each subscriber without a lookup."""
 
-class Subscriptions:
-    """Invariants: ``by_topic`` and ``by_conn`` mirror each other exactly; every entry is
-    the token that allowed it; ``by_host[h]`` is the set of topics of host ``h`` that have
-    at least one subscriber. Expiry is found through a lazy heap (stale entries skipped)."""
+
+class _Entry(Generic[S]):
+    """One subscription as the expiry heap sees it. ``sub`` is None once the subscription
+    ended (a tombstone), so the heap never keeps a closed connection alive."""
+
+    __slots__ = ("sub", "token", "topic")
+
+    def __init__(self, sub: S, topic: Topic, token: CapabilityToken) -> None:
+        self.sub: S | None = sub
+        self.topic = topic
+        self.token = token
+
+
+class Subscriptions(Generic[S]):
+    """Invariants: ``by_topic`` and ``by_conn`` mirror each other exactly (the same
+    subscriptions, under the token that allowed each); ``by_host[h]`` is the set of topics
+    of host ``h`` that have at least one subscriber; every live subscription is in the
+    expiry heap exactly once under its token's ``exp``, so ``due(now)`` is False only
+    while no subscription's token has expired."""
 
     def __init__(self) -> None:
-        self.by_topic: dict[Topic, dict[str, CapabilityToken]] = {}
-        self.by_conn: dict[str, dict[Topic, CapabilityToken]] = {}
+        self.by_topic: dict[Topic, dict[S, CapabilityToken]] = {}
+        self.by_conn: dict[S, dict[Topic, _Entry[S]]] = {}
         self.by_host: dict[str, set[Topic]] = {}
-        self._expiry: list[tuple[int, str, Topic]] = []
+        # (exp, tie-breaker, entry): the counter keeps heapq from comparing entries.
+        self._expiry: list[tuple[int, int, _Entry[S]]] = []
+        self._order = itertools.count()
 
-    def count(self, conn_id: str) -> int:
-        return len(self.by_conn.get(conn_id, ()))
+    def count(self, sub: S) -> int:
+        return len(self.by_conn.get(sub, ()))
 
-    def held(self, conn_id: str, topic: Topic) -> bool:
-        return topic in self.by_conn.get(conn_id, ())
+    def held(self, sub: S, topic: Topic) -> bool:
+        return topic in self.by_conn.get(sub, ())
 
-    def add(self, conn_id: str, topics: Iterable[Topic], token: CapabilityToken) -> list[Topic]:
+    def add(self, sub: S, topics: Iterable[Topic], token: CapabilityToken) -> list[Topic]:
         """Subscribe (or re-subscribe under a newer token); returns the topics that had no
         subscriber before (the caller subscribes to them on the bus)."""
         fresh: list[Topic] = []
-        mine = self.by_conn.setdefault(conn_id, {})
+        mine = self.by_conn.setdefault(sub, {})
         for topic in topics:
             subscribers = self.by_topic.get(topic)
             if subscribers is None:
                 subscribers = self.by_topic[topic] = {}
                 self.by_host.setdefault(topic[0], set()).add(topic)
                 fresh.append(topic)
-            subscribers[conn_id] = token
-            mine[topic] = token
-            heapq.heappush(self._expiry, (token.exp, conn_id, topic))
+            subscribers[sub] = token
+            old = mine.get(topic)
+            if old is not None:
+                old.sub = None
+            entry = mine[topic] = _Entry(sub, topic, token)
+            heapq.heappush(self._expiry, (token.exp, next(self._order), entry))
         return fresh
 
-    def remove(self, conn_id: str, topics: Iterable[Topic]) -> tuple[list[Topic], list[Topic]]:
+    def remove(self, sub: S, topics: Iterable[Topic]) -> tuple[list[Topic], list[Topic]]:
         """Unsubscribe; returns (topics actually removed, topics left with no subscriber)."""
         removed: list[Topic] = []
         emptied: list[Topic] = []
-        mine = self.by_conn.get(conn_id)
+        mine = self.by_conn.get(sub)
         if mine is None:
             return removed, emptied
         for topic in topics:
-            if mine.pop(topic, None) is None:
+            entry = mine.pop(topic, None)
+            if entry is None:
                 continue
+            entry.sub = None
             removed.append(topic)
             subscribers = self.by_topic[topic]
-            del subscribers[conn_id]
+            del subscribers[sub]
             if not subscribers:
                 del self.by_topic[topic]
                 host_topics = self.by_host[topic[0]]
@@ -65,27 +92,32 @@ class Subscriptions:
                     del self.by_host[topic[0]]
                 emptied.append(topic)
         if not mine:
-            del self.by_conn[conn_id]
+            del self.by_conn[sub]
         return removed, emptied
 
-    def drop_conn(self, conn_id: str) -> list[Topic]:
+    def drop(self, sub: S) -> list[Topic]:
         """Forget every subscription of a closed connection; returns the emptied topics."""
-        return self.remove(conn_id, list(self.by_conn.get(conn_id, ())))[1]
+        return self.remove(sub, list(self.by_conn.get(sub, ())))[1]
 
-    def expired(self, now_ms: int) -> list[tuple[str, Topic]]:
-        """(connection, topic) pairs whose token expired, still subscribed."""
-        found: list[tuple[str, Topic]] = []
+    def due(self, now_ms: int) -> bool:
+        """Whether ``expired(now_ms)`` may find something. One comparison, so a fan-out can
+        afford to ask before every event (tombstones may make it a false alarm, once)."""
+        return bool(self._expiry) and self._expiry[0][0] <= now_ms
+
+    def expired(self, now_ms: int) -> list[tuple[S, Topic]]:
+        """(subscriber, topic) pairs whose token expired, still subscribed. They leave the
+        heap: the caller ends each of them."""
+        found: list[tuple[S, Topic]] = []
         while self._expiry and self._expiry[0][0] <= now_ms:
-            exp, conn_id, topic = heapq.heappop(self._expiry)
-            token = self.by_conn.get(conn_id, {}).get(topic)
-            if token is not None and token.exp == exp:
-                found.append((conn_id, topic))
+            entry = heapq.heappop(self._expiry)[2]
+            if entry.sub is not None:
+                found.append((entry.sub, entry.topic))
         return found
 
-    def of_host(self, host_id: str) -> list[tuple[str, Topic, CapabilityToken]]:
-        """Every (connection, topic, token) on ``host_id``'s topics."""
+    def of_host(self, host_id: str) -> list[tuple[S, Topic, CapabilityToken]]:
+        """Every (subscriber, topic, token) on ``host_id``'s topics."""
         return [
-            (conn_id, topic, token)
+            (sub, topic, token)
             for topic in self.by_host.get(host_id, ())
-            for conn_id, token in self.by_topic[topic].items()
+            for sub, token in self.by_topic[topic].items()
         ]

@@ -10,6 +10,8 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
 PASSPHRASE_ITERATIONS = 600_000
+MAX_FILE_ITERATIONS = 10_000_000
+"""The most iterations a file may ask for: a hostile file must not hang the client."""
 
 
 def pbkdf2_sha256(

@@ -298,6 +298,14 @@ MINIMAL_ARGS: dict[str, dict[str, Any]] = {
     "mailbox.ack": {"ids": [1]},
     "backup.put": {"blob": "AAAA", "version": 1},
     "backup.get": {},
+    "prekey.put": {},
+    "prekey.claim": {"devs": [KEY]},
+    "keys.put": {"space": "s", "chan": "c", "sess": "x", "shares": {KEY: "AAAA"}},
+    "keys.fetch": {"space": "s", "chan": "c", "sess": ["x"]},
+    "space.devices": {"space": "s"},
+    "link.open": {},
+    "link.post": {"link": "abcdefghij", "msg": "AAAA"},
+    "link.read": {"link": "abcdefghij"},
 }
 
 
@@ -338,6 +346,9 @@ FULL_ARGS: dict[str, dict[str, Any]] = {
     "history": {"space": "s", "chan": "c", "before": 10, "after": 2, "limit": 200},
     "mailbox.fetch": {"after": 5, "limit": 200},
     "mailbox.ack": {"ids": [0, 1, 2]},
+    "publish": {"space": "s", "chan": "c", "id": "m1", "env": "AAAA", "sess": "x"},
+    "prekey.put": {"reset": True, "signed": "AAAA", "one_time": ["AAAA", "AAAB"]},
+    "link.read": {"link": "abcdefghij", "after": 3},
 }
 
 

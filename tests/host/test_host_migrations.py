@@ -13,7 +13,8 @@ from host.store import Store, prepare_database
 
 TABLES = {
     "host_owners", "owner_claims", "users", "devices", "spaces", "channels", "members",
-    "invites", "messages", "mailbox", "key_backups", "revocations",
+    "invites", "messages", "mailbox", "key_backups", "revocations", "retired_host_keys",
+    "prekeys", "key_shares", "departures", "link_slots", "link_posts",
 }
 
 

@@ -139,6 +139,27 @@ async def test_subscription_ends_when_its_token_expires(live_relay: RelayHandle)
     await refused_sub(client, token, ["general"], "token_expired")
 
 
+async def test_an_expired_token_receives_nothing_even_between_sweeps(live_relay_with) -> None:  # type: ignore[no-untyped-def]
+    # No sweep runs during this test: the fan-out itself must notice the expiry.
+    async with live_relay_with(sweep_interval=3600) as relay:
+        host = await connect_host(relay)
+        expiring, lasting = await connect_client(relay), await connect_client(relay)
+        await expiring.peer.send({"t": "sub", "token": host.token(expiring.device,
+                                                                 lifetime_ms=300),
+                                  "chans": ["general"]})
+        exp = (await expiring.peer.expect("subbed"))["exp"]
+        await lasting.subscribe(host)
+        await host.peer.send(host.pub(seq=1))
+        assert (await expiring.peer.expect("event"))["t"] == "event"
+        await asyncio.sleep(max(0, exp - now_ms()) / 1000 + 0.05)
+        await host.peer.send(host.pub(seq=2))
+        ended = await expiring.peer.expect("unsubbed")
+        assert ended["reason"] == "expired" and ended["chans"] == ["general"]
+        await expiring.peer.silent(0.15)
+        for seq in (1, 2):
+            assert f'"seq":{seq},' in (await lasting.peer.expect("event"))["body"]
+
+
 async def test_revocation_ends_subscriptions_and_refuses_old_tokens(
     live_relay: RelayHandle,
 ) -> None:

@@ -30,13 +30,27 @@ async def test_outbox_flush_close_sends_queue_first_abort_drops_it() -> None:
     box.push("a")
     assert box.close(4001, "bye", flush=True) and not box.close(4008, "x", flush=False)
     assert box.push("late") and box.dropped == 1
-    assert await box.next() == "a" and await box.next() is None and box.close_code == 4001
+    assert box.pop() == "a" and box.pop() is None and box.close_code == 4001
+    await box.wait()  # a close to act on: resolves at once
     aborted: list[bool] = []
     box = Outbox(10, 100)
     box.on_abort = lambda: aborted.append(True)
     box.push("a")
     box.close(4008, "slow", flush=False)
-    assert aborted == [True] and await box.next() is None and box.dropped == 1
+    assert aborted == [True] and box.pop() is None and box.dropped == 1 and box.chars == 0
+
+
+async def test_outbox_wakes_its_writer_once_per_burst_and_frees_what_it_drained() -> None:
+    box = Outbox(10, 100)
+    waiting = box.wait()
+    assert not waiting.done()
+    assert box.push("ab") and box.push("cd") and waiting.done()
+    assert box.wait().done()  # frames are queued: no sleep
+    assert [box.pop(), box.pop(), box.pop()] == ["ab", "cd", None]
+    assert len(box) == 0 and box.chars == 0
+    waiting = box.wait()
+    box.close(1000, "bye", flush=True)
+    assert waiting.done()
 
 
 async def test_in_process_bus_routes_by_subject_and_prefix() -> None:

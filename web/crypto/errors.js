@@ -14,6 +14,16 @@ export const ErrorCode = Object.freeze({
   DECRYPT_FAILED: 'decrypt_failed',
   BAD_KEY: 'bad_key',
   LOW_ORDER_KEY: 'low_order_key',
+  // End-to-end protocol refusals (wire.js and the formats built on it); REPLAY is the
+  // same string as the host's request-replay code, as in hearth/errors.py.
+  BAD_ENVELOPE: 'bad_envelope',
+  INDEX_TOO_OLD: 'index_too_old',
+  INDEX_TOO_FAR: 'index_too_far',
+  REPLAY: 'replay',
+  WRONG_RECIPIENT: 'wrong_recipient',
+  UNKNOWN_PREKEY: 'unknown_prekey',
+  WRONG_SECRET: 'wrong_secret',
+  LINK_MISMATCH: 'link_mismatch',
 });
 
 /** A refusal with a wire code (one of ErrorCode) and a human-readable message. */

@@ -18,4 +18,12 @@ export const Label = Object.freeze({
   HKDF_IDENTITY_BACKUP: 'hearth/v1/hkdf/identity-backup',
   /** HKDF info: the confirmation key of a device-linking short code. */
   HKDF_LINK_CODE: 'hearth/v1/hkdf/link-code',
+  /** HKDF info: the next chain key of a sender-key session, from the current one. */
+  HKDF_CHAIN_KEY: 'hearth/v1/hkdf/chain-key',
+  /** HKDF info: the new device's commitment to its linking key (a hash commitment). */
+  HKDF_LINK_COMMIT: 'hearth/v1/hkdf/link-commit',
+  /** HKDF info: one account key's half of a safety number. */
+  HKDF_SAFETY_NUMBER: 'hearth/v1/hkdf/safety-number',
+  /** HKDF info: the 2-byte typo check appended to a generated recovery key. */
+  HKDF_RECOVERY_KEY_CHECK: 'hearth/v1/hkdf/recovery-key-check',
 });

@@ -8,6 +8,8 @@ import { utf8 } from './bytes.js';
 
 const subtle = globalThis.crypto.subtle;
 export const PASSPHRASE_ITERATIONS = 600_000;
+/** The most iterations a file may ask for: a hostile file must not hang the client. */
+export const MAX_FILE_ITERATIONS = 10_000_000;
 
 /**
  * ``length`` bytes of PBKDF2-HMAC-SHA256(password, salt, iterations).

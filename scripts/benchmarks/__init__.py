@@ -1,0 +1,1 @@
+"""Hearth's benchmarks: ``scripts/bench`` runs them all and writes docs/benchmarks.md."""
