@@ -11,7 +11,6 @@ Bytes travel as hex strings through page.evaluate.
 from __future__ import annotations
 
 import secrets
-import shutil
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -20,15 +19,15 @@ from typing import Any
 
 import pytest
 from nacl.signing import SigningKey
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from hearth.crypto import backup, envelope, identity_backup, key_share, linking, x25519
 from hearth.crypto.prekeys import Kind, Prekey, make_prekey
 from hearth.crypto.recovery import Recovery
 from hearth.crypto.sender_session import InboundSession, OutboundSession
 from hearth.errors import ErrorCode, ProtocolError
+from tests.browser import WEB, chromium
 from tests.crypto._e2e import HOST
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, WEB
 
 SPACE, CHAN = "space-rt", "chan-rt"
 PAGE = b"<!doctype html><meta charset=utf-8><title>hearth crypto round trip</title>"
@@ -63,13 +62,8 @@ def web_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if shutil.which("chromium") is None:
-        pytest.fail("Debian's chromium is not installed: run scripts/bootstrap "
-                    "(it runs apt-get install chromium)", pytrace=False)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

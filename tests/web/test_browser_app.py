@@ -1,0 +1,293 @@
+"""The web client in real Chromium against a real relay and host (processes on 127.0.0.1).
+
+Each person is a separate browser context (separate storage: separate devices).
+Screens worth seeing are saved to docs/screenshots/ along the way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from hearth.client import Client, new_message_id
+from tests.conftest import (
+    FAST_RATES,
+    Host,
+    Relay,
+    connect_user,
+    hearth_cli,
+    start_host,
+    start_relay,
+)
+from tests.web.conftest import SCREENSHOTS
+
+XSS_SPACE = '<img src=x onerror="window.__xss=1">Book club'
+XSS_CHANNEL = "<script>window.__xss=2</script>plans"
+XSS_NAME = "Olive <b>Owner</b>"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+SCRATCH = Path(tempfile.gettempdir()) / "hearth-screenshots"
+
+
+PAGE_ERRORS: list[str] = []
+"""Uncaught errors of any page in the current test (each must end with none)."""
+
+
+@pytest.fixture
+def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
+    made: list[BrowserContext] = []
+    PAGE_ERRORS.clear()
+    yield made
+    for c in made:
+        c.close()
+    assert PAGE_ERRORS == [], "uncaught errors in the page"
+
+
+def new_person(browser: Browser, contexts: list[BrowserContext],
+               viewport: dict[str, int] = DESKTOP) -> Page:
+    context = browser.new_context(viewport=viewport, reduced_motion="reduce")  # type: ignore[arg-type]
+    context.set_default_timeout(10_000)
+    contexts.append(context)
+    page = context.new_page()
+    page.on("pageerror", lambda e: PAGE_ERRORS.append(str(e)))
+    return page
+
+
+def shot(page: Page, name: str) -> None:
+    """Save a screenshot: into docs/screenshots/ when HEARTH_SCREENSHOTS=1 (so that a
+    plain test run leaves the tree unchanged), else beside the test's temporary files."""
+    folder = SCREENSHOTS if os.environ.get("HEARTH_SCREENSHOTS") == "1" else SCRATCH
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"))
+
+
+def create_identity(page: Page, name: str) -> None:
+    expect(page.locator("#welcome")).to_be_visible()
+    page.get_by_label("Display name").fill(name)
+    page.locator("#welcome button[type=submit]").click()
+
+
+def test_first_visit_creates_identity_and_evicted_keys_are_reported(
+        browser: Browser, contexts: list[BrowserContext], relay: Relay, tmp_path: Path) -> None:
+    page = new_person(browser, contexts)
+    page.goto(relay.http_url)
+    expect(page.get_by_role("heading", name="Welcome to Hearth")).to_be_visible()
+    shot(page, "01-welcome")
+    create_identity(page, "Sam")
+    expect(page.get_by_role("heading", name="Join your first community")).to_be_visible()
+    expect(page.locator("#account-button")).to_contain_text("Sam")
+
+    # Adding a host by id: a typo is caught by the checksum, an absent host said plainly.
+    hearth_cli("host", "init", "--data", str(tmp_path / "absent"))
+    host_id = hearth_cli("host", "id", "--data", str(tmp_path / "absent")).strip()
+    typo = host_id[:-1] + ("a" if host_id[-1] != "a" else "b")
+    page.get_by_role("button", name="Add a host or invite link").click()
+    dialog = page.locator("#add-host-dialog")
+    dialog.get_by_label("Invite link or host id").fill(typo)
+    dialog.get_by_role("button", name="Add").click()
+    expect(dialog.locator(".form-error")).to_contain_text("not a valid host id")
+    dialog.get_by_label("Invite link or host id").fill(host_id)
+    dialog.get_by_role("button", name="Add").click()
+    expect(dialog.locator(".form-error")).to_contain_text("The host is offline right now")
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+
+    stored = page.evaluate("""() => new Promise((resolve, reject) => {
+        const open = indexedDB.open('hearth');
+        open.onsuccess = () => {
+            const get = open.result.transaction('kv').objectStore('kv').get('identity');
+            get.onsuccess = () => {
+                const r = get.result;
+                resolve({device: r.deviceSigning.extractable, x25519: r.x25519Private.extractable,
+                         wrap: r.wrapKey.extractable, seedSealed: r.sealedSeed.ciphertext.length,
+                         cert: r.certificate.length, name: r.name});
+            };
+            get.onerror = () => reject(get.error);
+        };
+    })""")
+    assert stored == {"device": False, "x25519": False, "wrap": False, "seedSealed": 48,
+                      "cert": 169, "name": "Sam"}
+
+    # A second tab of the same profile does not run a second copy of the device...
+    other = page.context.new_page()
+    other.goto(relay.http_url)
+    expect(other.locator("#other-tab")).to_contain_text("open in another tab")
+    # ...but can take over, and the first tab says where Hearth went.
+    other.get_by_role("button", name="Use Hearth in this tab").click()
+    expect(other.locator("#account-button")).to_contain_text("Sam")
+    expect(page.locator("#other-tab")).to_contain_text("moved to another tab")
+    other.close()
+
+    # The browser evicts the site's storage: the user is told, not silently re-keyed.
+    page.evaluate("""() => new Promise((resolve) => {
+        const req = indexedDB.deleteDatabase('hearth');
+        req.onsuccess = req.onerror = req.onblocked = () => resolve(null);
+    })""")
+    page.reload()
+    expect(page.locator("#keys-lost")).to_contain_text("keys are no longer in this browser")
+    shot(page, "07-keys-lost")
+
+
+def publish(relay: Relay, host: Host, invite_link: str, count: int) -> None:
+    """A Python member joins by the link and posts ``count`` opaque envelopes."""
+    async def run() -> None:
+        bot: Client = await connect_user(relay, host, "Bot")
+        try:
+            api = bot.host(host.host_id)
+            space = (await api.redeem(invite_link.rsplit("/", 1)[1]))["space"]
+            general = next(c["id"] for c in space["channels"] if c["name"] == "general")
+            for i in range(count):
+                await api.publish(space["id"], general, f"opaque {i}".encode(), new_message_id())
+        finally:
+            await bot.close()
+    # Playwright's sync API runs an event loop on this thread: the client gets its own.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result(timeout=60)
+
+
+def seqs(page: Page) -> list[int]:
+    return [int(s) for s in page.locator(".message[data-seq]").evaluate_all(
+        "rows => rows.map(r => r.dataset.seq)")]
+
+
+def test_owner_claims_invites_and_a_member_joins_reconnects_and_is_removed(
+        browser: Browser, contexts: list[BrowserContext], tmp_path: Path) -> None:
+    relay = start_relay(tmp_path, *FAST_RATES)  # the bot posts 120 messages at once
+    host = start_host(tmp_path, relay)
+    try:
+        run_community_scenario(browser, contexts, tmp_path, relay, host)
+    finally:
+        host.process.stop()
+        relay.process.stop()
+
+
+def run_community_scenario(browser: Browser, contexts: list[BrowserContext], tmp_path: Path,
+                           relay: Relay, host: Host) -> None:
+    # -- the owner opens the claim link printed by `hearth up` --------------------------
+    owner = new_person(browser, contexts)
+    owner.goto(f"{relay.http_url}/#/claim/{host.host_id}/{host.owner_claim()}")
+    create_identity(owner, XSS_NAME)
+    expect(owner.get_by_role("heading", name="Create your first space")).to_be_visible()
+    assert "#/claim/" not in owner.url, "the claim secret must leave the address bar"
+
+    owner.locator("#new-space").click()
+    owner.get_by_label("Space name").fill(XSS_SPACE)
+    owner.get_by_role("button", name="Create space").click()
+    expect(owner.locator(".space-name")).to_have_text(XSS_SPACE)
+    owner.get_by_role("button", name=f"New channel in {XSS_SPACE}").click()
+    owner.get_by_label("Channel name").fill(XSS_CHANNEL)
+    owner.get_by_role("button", name="Create channel").click()
+    expect(owner.locator(".channel-title")).to_have_text(XSS_CHANNEL)
+    expect(owner.locator(".member[data-role=owner] .member-name")).to_have_text(f"{XSS_NAME} (you)")
+
+    # -- invite by link ---------------------------------------------------------------
+    owner.locator("#invite-button").click()
+    owner.get_by_role("button", name="Create invite").click()
+    link = owner.locator("#invite-link").input_value()
+    assert re.fullmatch(rf"{re.escape(relay.http_url)}/#/join/{host.host_id}/[A-Za-z0-9_-]{{43}}",
+                        link), link
+    shot(owner, "04-invite-link")
+    owner.keyboard.press("Escape")
+    expect(owner.locator("#invite-dialog")).to_have_count(0)
+
+    # -- a second person joins with the link alone --------------------------------------
+    member = new_person(browser, contexts)
+    member.goto(link)
+    expect(member.get_by_role("heading", name="Welcome!")).to_be_visible()
+    create_identity(member, "Mia")
+    expect(member.locator(".space-name")).to_have_text(XSS_SPACE)
+    expect(member.locator(".space .role-badge")).to_have_text("member")
+    expect(member.locator(".composer-input")).to_be_enabled()
+    # the owner sees the new member, with the right role
+    expect(owner.locator(".member[data-role=member] .member-name")).to_have_text("Mia",
+                                                                                timeout=10_000)
+    shot(owner, "02-owner-channel")
+
+    # -- history: 120 stored envelopes page back with no gap and no duplicate ------------
+    publish(relay, host, link, 120)
+    member.locator(".channel-link", has_text="general").click()
+    expect(member.locator(".message[data-seq='120']")).to_be_visible()
+    # the bot's bytes are no envelope: each row says why, never shows them as text
+    expect(member.locator(".message[data-seq='120'] .message-body")).to_contain_text(
+        "the message was altered, or is not from its sender")
+    for _ in range(10):
+        if member.locator(".history-start").is_visible():
+            break
+        member.locator(".scroller").evaluate("el => { el.scrollTop = 0; }")
+        member.wait_for_timeout(150)
+    expect(member.locator(".history-start")).to_be_visible()
+    assert seqs(member) == list(range(1, 121))
+    member.locator(".scroller").evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    shot(member, "03-member-history")
+
+    # -- the relay restarts: both show it, then reconnect without a reload ---------------
+    for page in (owner, member):
+        page.evaluate("() => { window.__sameDocument = true; }")
+    relay.process.stop()
+    for page in (owner, member):
+        expect(page.locator(".shell")).to_have_attribute("data-connection", "reconnecting")
+        expect(page.locator("#connection-banner")).to_contain_text("Reconnecting")
+    shot(member, "05-reconnecting")
+    restarted = start_relay(tmp_path, *FAST_RATES, port=relay.port)
+    relay.process = restarted.process
+    for page in (owner, member):
+        expect(page.locator(".shell")).to_have_attribute("data-connection", "online",
+                                                         timeout=20_000)
+        assert page.evaluate("() => window.__sameDocument") is True
+    # the subscription is back: a message stored now arrives live
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            publish(relay, host, link, 1)
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+    expect(member.locator(".message[data-seq='121']")).to_be_visible(timeout=10_000)
+    assert seqs(member) == list(range(1, 122))
+
+    for page in (owner, member):
+        expect(page.locator("#connection-banner")).to_be_hidden(timeout=5_000)
+
+    # -- the phone layout ----------------------------------------------------------------
+    member.set_viewport_size(PHONE)
+    expect(member.locator(".channel-title")).to_have_text("general")
+    shot(member, "08-phone-channel")
+    member.get_by_role("button", name="Open the list of spaces and channels").click()
+    expect(member.locator(".sidebar")).to_be_in_viewport()
+    shot(member, "09-phone-navigation")
+    member.keyboard.press("Escape")
+    member.set_viewport_size(DESKTOP)
+
+    # -- account panel -------------------------------------------------------------------
+    member.locator("#account-button").click()
+    expect(member.locator("#account-key")).to_have_value(re.compile(r"^[A-Za-z0-9_-]{43}$"))
+    expect(member.locator("#device-list .device")).to_have_count(1)
+    expect(member.locator("#device-list")).to_contain_text("This browser")
+    shot(member, "06-account")
+    member.keyboard.press("Escape")
+    expect(member.locator("#account-dialog")).to_have_count(0)
+
+    # -- removal: the removed member's browser shows it ----------------------------------
+    owner.get_by_role("button", name="Remove Mia").click()
+    owner.get_by_role("button", name="Remove", exact=True).click()
+    expect(owner.locator(".member[data-role=member]", has_text="Mia")).to_have_count(0)
+    expect(member.locator(".notice[data-kind=removed]")).to_contain_text(
+        f"You were removed from {XSS_SPACE}")
+    expect(member.locator(".space")).to_have_count(0)
+    shot(member, "10-removed")
+
+    # -- nothing anyone typed became markup ------------------------------------------------
+    for page in (owner, member):
+        assert page.evaluate("() => window.__xss") is None
+        assert page.locator("img, script:not([src])").count() == 0

@@ -1,0 +1,568 @@
+/**
+ * Hearth for the web: boot, state and wiring. Rendering lives in ui/, the protocol in
+ * protocol/, sessions and messages in chat/, keys in identity/, and end-to-end
+ * encryption in e2e/ (one SecureClient per host, one recovery secret per account).
+ * @module
+ */
+
+import { HostSession } from './chat/host_session.js';
+import { loadRecovery, saveRecovery } from './e2e/recovery_store.js';
+import { SecureClient } from './e2e/secure.js';
+import { TrustStore } from './e2e/trust.js';
+import { createIdentity, forgetIdentity, KeysLostError, loadIdentity, requestPersistence, saveName } from './identity/identity.js';
+import { get, put } from './identity/db.js';
+import { takeOverDevice, tryOwnDevice } from './identity/tab_lock.js';
+import { RelayConnection } from './protocol/connection.js';
+import { humanMessage, UserError } from './protocol/errors.js';
+import { isHostId } from './protocol/host_id.js';
+import { parseInviteLink, proveInvite, invitePublicKey } from './protocol/invite.js';
+import { ChannelView } from './ui/channel_view.js';
+import { h, replace } from './ui/dom.js';
+import { renderMembers } from './ui/members.js';
+import { renderRail, renderSidebar } from './ui/sidebar.js';
+import { showKeysLost, showOtherTab, showWelcome } from './ui/screens.js';
+import { showLinkScreen, showRestoreScreen } from './ui/onboarding.js';
+import { parseLinkAddress, receiveAccount } from './e2e/new_device.js';
+import { open as openIdentityBackup } from './crypto/identity_backup.js';
+import { renderMain } from './ui/main_view.js';
+import { toast } from './ui/toast.js';
+import { openRecoverySetup } from './ui/recovery_dialog.js';
+
+/**
+ * @typedef {{hostId: string, origin: string, label: string}} SavedHost
+ * @typedef {{acct: string, name: string | null, role: string, joined_at: number}} Member
+ */
+
+const root = /** @type {HTMLElement} */ (document.getElementById('app'));
+
+export class App {
+  /** @type {SavedHost[]} */ hosts = [];
+  /** @type {Map<string, RelayConnection>} */ conns = new Map();
+  /** @type {Map<string, HostSession>} */ sessions = new Map();
+  /** @type {{hostId: string | null, space: string | null, chan: string | null}} */
+  current = { hostId: null, space: null, chan: null };
+  /** @type {Map<string, Member[]>} members by "host/space" */ members = new Map();
+  /** @type {ChannelView | null} */ view = null;
+  persisted = false;
+  /** @type {ReturnType<typeof setInterval> | undefined} */ memberPoll;
+  /** @type {Map<string, SecureClient>} end-to-end encryption, by host */ secures = new Map();
+  /** @type {import('./crypto/recovery.js').Recovery | null} */ recovery = null;
+  trust = new TrustStore();
+  /** @type {Set<string>} warnings already shown (key changes, uncertified devices) */
+  warned = new Set();
+
+  /**
+   * @param {import('./identity/identity.js').Identity} identity
+   * @param {{release: () => void}} ownership
+   */
+  constructor(identity, ownership) {
+    this.identity = identity;
+    this.ownership = ownership;
+    this.layout();
+  }
+
+  layout() {
+    this.banner = h('div', { class: 'banner', id: 'connection-banner', role: 'status', hidden: true });
+    this.rail = h('nav', { class: 'rail', 'aria-label': 'Hosts' });
+    this.sidebar = h('nav', { class: 'sidebar', 'aria-label': 'Spaces and channels' });
+    this.main = h('main', { class: 'main' });
+    this.membersPanel = h('aside', { class: 'members', 'aria-label': 'Members' });
+    this.scrim = h('div', { class: 'scrim', onclick: () => this.closeDrawers() });
+    this.shell = h('div', { class: 'shell', dataset: { connection: 'online' } },
+      this.banner, this.rail, this.sidebar, this.main, this.membersPanel, this.scrim);
+    replace(root, this.shell);
+    document.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && !document.querySelector('dialog[open]')) this.closeDrawers();
+    });
+  }
+
+  closeDrawers() {
+    delete this.shell.dataset.drawer;
+  }
+
+  /** @param {'nav' | 'members'} which */
+  toggleDrawer(which) {
+    if (this.shell.dataset.drawer === which) delete this.shell.dataset.drawer;
+    else this.shell.dataset.drawer = which;
+  }
+
+  async start() {
+    this.hosts = (await get('hosts')) ?? [];
+    this.recovery = await loadRecovery();
+    this.trust = await TrustStore.load();
+    const last = (await get('lastView')) ?? {};
+    for (const saved of this.hosts) await this.#openSession(saved);
+    const first = this.hosts.find((x) => x.hostId === last.hostId) ?? this.hosts[0];
+    if (first) this.current = { hostId: first.hostId, space: last.space ?? null, chan: last.chan ?? null };
+    this.render();
+    await Promise.all([...this.sessions.values()].map((s) => this.#startSession(s)));
+    window.addEventListener('online', () => { for (const c of this.conns.values()) c.retryNow(); });
+    window.addEventListener('hashchange', () => void this.handleLink(location.href));
+  }
+
+  /**
+   * The connection to the relay at ``origin`` (one per relay, shared by its hosts).
+   * @param {string} origin
+   * @returns {RelayConnection}
+   */
+  connection(origin) {
+    let conn = this.conns.get(origin);
+    if (!conn) {
+      conn = new RelayConnection(origin, { device: this.identity.device, certificate: this.identity.certificate });
+      conn.addEventListener('state', () => this.renderConnection());
+      this.conns.set(origin, conn);
+      conn.start();
+    }
+    return conn;
+  }
+
+  /**
+   * @param {SavedHost} saved
+   * @returns {Promise<HostSession>}
+   */
+  async #openSession(saved) {
+    const session = new HostSession(this.connection(saved.origin), saved.hostId, () => this.identity.name);
+    const secure = await SecureClient.open(session, this.identity);
+    if (this.recovery) secure.useRecovery(this.recovery);
+    secure.addEventListener('uncertified', (e) => this.#warnUncertified(saved.hostId, /** @type {CustomEvent} */ (e).detail.roster));
+    secure.addEventListener('restored', (e) => {
+      if (/** @type {CustomEvent} */ (e).detail.learned) this.view?.retryUnreadable();
+    });
+    this.secures.set(saved.hostId, secure);
+    session.addEventListener('spaces', () => {
+      this.#fixSelection();
+      this.render();
+    });
+    session.addEventListener('removed', (e) => {
+      const { space, name } = /** @type {CustomEvent} */ (e).detail;
+      this.members.delete(`${saved.hostId}/${space}`);
+      this.notice(`You were removed from ${name}. You no longer receive its messages.`, 'removed');
+    });
+    session.addEventListener('revoked', () => this.notice('This device was signed out of your account from another device. Hearth can no longer act for you on this host.', 'revoked'));
+    session.addEventListener('status', () => this.renderConnection());
+    session.addEventListener('resumed', () => {
+      void this.refreshMembers();
+      void this.#startSecure(session);
+    });
+    this.sessions.set(saved.hostId, session);
+    return session;
+  }
+
+  /** @param {HostSession} session */
+  async #startSession(session) {
+    // Retries until the host answers; meanwhile the main view says it is connecting.
+    await session.resume();
+    this.render();
+  }
+
+  /**
+   * Publish prekeys (refilled when low) and merge the key backup, after each hello.
+   * @param {HostSession} session
+   */
+  async #startSecure(session) {
+    try {
+      await this.secure(session.hostId).start();
+    } catch (e) {
+      console.warn('hearth: could not set up encryption with', session.hostId, e);
+    }
+  }
+
+  /**
+   * @param {string} hostId
+   * @returns {SecureClient}
+   */
+  secure(hostId) {
+    return /** @type {SecureClient} */ (this.secures.get(hostId));
+  }
+
+  /**
+   * The account's recovery secret, set up now (a dialog) if this device has none:
+   * required before the first message is sent. Resolves false if the user cancelled.
+   * @returns {Promise<boolean>}
+   */
+  async ensureRecovery() {
+    if (this.recovery) return true;
+    const session = this.session();
+    if (!session) return false;
+    const recovery = await openRecoverySetup(this.secure(session.hostId));
+    if (!recovery) return false;
+    await this.adoptRecovery(recovery);
+    return true;
+  }
+
+  /**
+   * Keep ``recovery`` on this device and back up every host's keys under it.
+   * @param {import('./crypto/recovery.js').Recovery} recovery
+   */
+  async adoptRecovery(recovery) {
+    await saveRecovery(recovery);
+    this.recovery = recovery;
+    for (const secure of this.secures.values()) {
+      secure.useRecovery(recovery);
+      void secure.start().then(() => secure.backup())
+        .catch((e) => console.warn('hearth: key backup', e));
+    }
+  }
+
+  /**
+   * Say once, plainly, that the host lists devices their accounts never approved.
+   * @param {string} hostId
+   * @param {import('./e2e/roster.js').Roster} roster
+   */
+  #warnUncertified(hostId, roster) {
+    for (const u of roster.uncertified) {
+      const key = `uncertified:${hostId}:${u.dev}`;
+      if (this.warned.has(key)) continue;
+      this.warned.add(key);
+      this.notice(`The host lists a device for ${this.nameOf(u.acct)} that their account never approved. Hearth does not encrypt to it and does not show its messages. The host may be tampering.`, 'uncertified');
+    }
+  }
+
+  /**
+   * Trust on first use: remember each member's account key under the name they show,
+   * and warn when a name comes back with another key.
+   * @param {string} hostId
+   * @param {Member[]} members
+   */
+  async #observeKeys(hostId, members) {
+    for (const m of members) {
+      if (m.acct === this.identity.account || !m.name) continue;
+      const handle = `${hostId}:${m.name}`;
+      const status = await this.trust.observe(handle, m.acct);
+      if (status === 'changed' || (this.trust.changedFrom(handle) && !this.warned.has(`key:${handle}:${m.acct}`))) {
+        this.warned.add(`key:${handle}:${m.acct}`);
+        this.keyChanged(handle, m.name);
+      }
+    }
+  }
+
+  /**
+   * The warning banner for a contact whose account key changed.
+   * @param {string} handle
+   * @param {string} name
+   */
+  keyChanged(handle, name) {
+    const el = h('div', { class: 'notice', role: 'alert', dataset: { kind: 'key-changed' } },
+      h('span', { text: `${name}'s account key has changed. It may be a new account of theirs, or someone pretending to be them. Compare safety numbers with ${name} before you trust it.` }),
+      h('button', { type: 'button', class: 'link-button', text: 'I understand', onclick: () => { void this.trust.acknowledge(handle); el.remove(); } }));
+    this.shell.append(el);
+  }
+
+  /** Keep the selection pointing at something that exists. */
+  #fixSelection() {
+    const session = this.session();
+    if (!session) return;
+    const space = this.current.space ? session.spaces.get(this.current.space) : undefined;
+    if (!space) {
+      const next = [...session.spaces.values()][0];
+      this.current.space = next?.id ?? null;
+      this.current.chan = next?.channels[0]?.id ?? null;
+    } else if (!space.channels.some((c) => c.id === this.current.chan)) {
+      this.current.chan = space.channels[0]?.id ?? null;
+    }
+  }
+
+  /** @returns {HostSession | undefined} */
+  session() {
+    return this.current.hostId ? this.sessions.get(this.current.hostId) : undefined;
+  }
+
+  /** @returns {import('./chat/host_session.js').Space | undefined} */
+  space() {
+    return this.current.space ? this.session()?.spaces.get(this.current.space) : undefined;
+  }
+
+  /** @returns {import('./chat/host_session.js').Channel | undefined} */
+  channel() {
+    return this.space()?.channels.find((c) => c.id === this.current.chan);
+  }
+
+  /**
+   * @param {string} hostId
+   * @param {string | null} [space]
+   * @param {string | null} [chan]
+   */
+  select(hostId, space = null, chan = null) {
+    this.current = { hostId, space, chan };
+    this.#fixSelection();
+    void put('lastView', this.current);
+    this.closeDrawers();
+    this.render();
+  }
+
+  render() {
+    this.#fixSelection();
+    renderRail(this);
+    renderSidebar(this);
+    this.#renderChannel();
+    renderMembers(this);
+    this.renderConnection();
+    this.#pollMembers();
+  }
+
+  #renderChannel() {
+    const session = this.session();
+    const space = this.space();
+    const channel = this.channel();
+    const key = session && space && channel ? `${session.hostId}/${space.id}/${channel.id}` : '';
+    if (this.view && this.viewKey === key) {
+      renderMain(this, this.view);
+      return;
+    }
+    this.view?.destroy();
+    this.view = null;
+    this.viewKey = key;
+    if (session && space && channel && session.ready) {
+      this.view = new ChannelView(session, this.secure(session.hostId), space, channel, {
+        nameOf: (acct) => this.nameOf(acct), myAccount: this.identity.account,
+        ensureRecovery: () => this.ensureRecovery(),
+      });
+      void this.view.open();
+    } else {
+      this.viewKey = '';
+    }
+    renderMain(this, this.view);
+  }
+
+  renderConnection() {
+    const states = [...this.conns.values()].map((c) => c.state);
+    const reconnecting = states.includes('reconnecting');
+    const session = this.session();
+    const hostDown = session && !session.hostOnline;
+    const was = this.shell.dataset.connection;
+    const now = reconnecting ? 'reconnecting' : hostDown ? 'host-offline' : 'online';
+    this.shell.dataset.connection = now;
+    if (now === 'reconnecting') {
+      replace(this.banner, h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+        h('span', { text: 'Reconnecting… Your messages are safe; Hearth picks up where it left off.' }),
+        h('button', { type: 'button', class: 'link-button', text: 'Retry now', onclick: () => { for (const c of this.conns.values()) c.retryNow(); } }));
+      this.banner.hidden = false;
+    } else if (now === 'host-offline') {
+      replace(this.banner, h('span', { text: 'This host is offline right now. Hearth reconnects by itself when it is back.' }));
+      this.banner.hidden = false;
+    } else if (was !== 'online' && was !== undefined) {
+      replace(this.banner, h('span', { text: 'Reconnected.' }));
+      this.banner.dataset.kind = 'ok';
+      this.banner.hidden = false;
+      setTimeout(() => {
+        if (this.shell.dataset.connection === 'online') {
+          this.banner.hidden = true;
+          delete this.banner.dataset.kind;
+        }
+      }, 2500);
+      return;
+    }
+    if (now !== 'online') delete this.banner.dataset.kind;
+  }
+
+  /**
+   * A lasting notice in the main area (removal, revocation): stays until dismissed.
+   * @param {string} message
+   * @param {string} kind
+   */
+  notice(message, kind) {
+    const el = h('div', { class: 'notice', role: 'alert', dataset: { kind } },
+      h('span', { text: message }),
+      h('button', { type: 'button', class: 'link-button', text: 'Dismiss', onclick: () => el.remove() }));
+    this.shell.append(el);
+  }
+
+  /**
+   * @param {string} acct
+   * @returns {string}
+   */
+  nameOf(acct) {
+    if (acct === this.identity.account) return this.identity.name;
+    for (const list of this.members.values()) {
+      const m = list.find((x) => x.acct === acct);
+      if (m?.name) return m.name;
+    }
+    return `${acct.slice(0, 6)}…`;
+  }
+
+  /** Reload the member list of the current space. */
+  async refreshMembers() {
+    const session = this.session();
+    const space = this.space();
+    if (!session || !space || !session.ready) return;
+    try {
+      const r = await session.call('member.list', { space: space.id });
+      this.members.set(`${session.hostId}/${space.id}`, r.members);
+      await this.#observeKeys(session.hostId, r.members);
+      renderMembers(this);
+      this.view?.refreshNames();
+    } catch (e) {
+      console.warn('hearth: member list', e);
+    }
+  }
+
+  /** The host announces no membership changes yet, so the open member list polls. */
+  #pollMembers() {
+    clearInterval(this.memberPoll);
+    void this.refreshMembers();
+    this.memberPoll = setInterval(() => {
+      if (document.visibilityState === 'visible') void this.refreshMembers();
+    }, 4000);
+  }
+
+  /** @param {SavedHost} saved */
+  async #saveHost(saved) {
+    if (!this.hosts.some((x) => x.hostId === saved.hostId)) {
+      this.hosts.push(saved);
+      await put('hosts', this.hosts);
+    }
+  }
+
+  /**
+   * Add a host by id (on this page's relay, or the given one) and say hello to it.
+   * @param {string} hostId
+   * @param {string} [origin]
+   * @returns {Promise<HostSession>}
+   */
+  async addHost(hostId, origin = location.origin) {
+    if (!(await isHostId(hostId))) {
+      throw new UserError('That is not a valid host id. A host id is 56 letters and digits (a–z, 2–7); check for a typo or copy it again.');
+    }
+    let session = this.sessions.get(hostId);
+    if (!session) {
+      const saved = { hostId, origin, label: '' };
+      session = await this.#openSession(saved);
+      try {
+        await session.start();
+      } catch (e) {
+        this.sessions.delete(hostId);
+        this.secures.delete(hostId);
+        throw e;
+      }
+      await this.#saveHost(saved);
+      void this.#startSecure(session);
+    } else if (!session.ready) {
+      await session.start();
+      void this.#startSecure(session);
+    }
+    this.select(hostId);
+    return session;
+  }
+
+  /**
+   * Open an invite or owner-claim link (pasted, or the page's own address).
+   * @param {string} href
+   * @returns {Promise<boolean>} whether it was a link (handled or failed visibly)
+   */
+  async handleLink(href) {
+    if (!/#\/(join|claim)\//.test(href)) return false;
+    try {
+      const link = await parseInviteLink(href);
+      const session = await this.addHost(link.hostId, link.origin);
+      const proof = { pk: await invitePublicKey(link.secret), proof: await proveInvite(link.secret, link.hostId, this.identity.device.publicKey) };
+      if (link.kind === 'claim') {
+        await session.call('host.claim', proof);
+        session.owner = true;
+        toast('You are now an owner of this host. Create a space to get started.', 'ok');
+      } else {
+        const r = await session.call('invite.redeem', proof);
+        await session.refreshSpaces();
+        await session.follow(r.space.id).catch(() => undefined);
+        this.select(link.hostId, r.space.id);
+        toast(`You joined ${r.space.name}.`, 'ok');
+      }
+      this.render();
+    } catch (e) {
+      toast(humanMessage(e), 'error');
+    } finally {
+      // The secret is spent or useless now: keep it out of the address bar and history.
+      if (location.hash.startsWith('#/join/') || location.hash.startsWith('#/claim/')) {
+        history.replaceState(null, '', location.pathname + location.search);
+      }
+    }
+    return true;
+  }
+
+  /** @param {string} name */
+  async rename(name) {
+    await saveName(name);
+    this.identity = { ...this.identity, name };
+    await Promise.all([...this.sessions.values()].map((s) => s.start().catch(() => undefined)));
+    this.render();
+  }
+
+  /** Give the device up to another tab. */
+  stop() {
+    for (const s of this.sessions.values()) s.stop();
+    for (const c of this.conns.values()) c.stop();
+    clearInterval(this.memberPoll);
+    this.ownership.release();
+  }
+}
+
+/** Start Hearth in this tab once it owns the device. */
+async function boot() {
+  window.addEventListener('unhandledrejection', (e) => {
+    e.preventDefault();
+    toast(humanMessage(e.reason), 'error');
+  });
+  /** @type {App | null} */
+  let app = null;
+  const onTakeover = () => {
+    app?.stop();
+    app = null;
+    showOtherTab(root, { moved: true, takeOver: () => void takeOverDevice(onTakeover).then(run) });
+  };
+  /** @param {{release: () => void}} ownership */
+  const run = async (ownership) => {
+    let identity;
+    try {
+      identity = await loadIdentity();
+    } catch (e) {
+      if (e instanceof KeysLostError) {
+        showKeysLost(root, { startOver: async () => { await forgetIdentity(); location.reload(); } });
+        return;
+      }
+      throw e;
+    }
+    if (!identity) {
+      const invited = /#\/join\//.test(location.hash) ? 'join' : /#\/claim\//.test(location.hash) ? 'claim' : null;
+      const linking = /#\/link\//.test(location.hash) ? location.href : '';
+      /** @param {'link' | 'restore'} which */
+      const other = async (which) => {
+        const back = () => location.reload();
+        if (which === 'link') {
+          await showLinkScreen(root, { address: linking, back, link: async (name, text, typeCode, progress) => {
+            const address = await parseLinkAddress(text);
+            const { accountSeed, recovery } = await receiveAccount(address, typeCode);
+            progress('Linked. Setting up this browser…');
+            identity = await createIdentity(name, accountSeed);
+            await saveRecovery(recovery);
+            await put('hosts', [{ hostId: address.hostId, origin: address.origin, label: '' }]);
+            history.replaceState(null, '', location.pathname + location.search);
+          } });
+        } else {
+          await showRestoreScreen(root, { back, restore: async (name, file, passphrase) => {
+            const { accountSeed, recovery } = await openIdentityBackup(file, passphrase);
+            identity = await createIdentity(name, accountSeed);
+            await saveRecovery(recovery);
+          } });
+        }
+      };
+      if (linking) await other('link');
+      else await showWelcome(root, { invited, create: async (name) => { identity = await createIdentity(name); }, other });
+    }
+    if (!identity) return;
+    app = new App(identity, ownership);
+    /** @type {any} */ (window).hearth = app; // for debugging from the console
+    app.persisted = await requestPersistence();
+    await app.start();
+    await app.handleLink(location.href);
+  };
+  const ownership = await tryOwnDevice(onTakeover);
+  if (ownership) await run(ownership);
+  else showOtherTab(root, { takeOver: () => void takeOverDevice(onTakeover).then(run) });
+}
+
+void boot().catch((e) => {
+  console.error(e);
+  replace(root, h('div', { class: 'screen' }, h('div', { class: 'screen-card' },
+    h('h1', { text: 'Hearth could not start' }),
+    h('p', { text: 'This browser is missing something Hearth needs (IndexedDB storage or modern WebCrypto with Ed25519 and X25519). Try an up-to-date Chrome, Edge, Firefox or Safari, outside private browsing.' }))));
+});
+
