@@ -32,10 +32,13 @@ def _client_rates() -> dict[str, RateLimit]:
 
 
 def _host_rates() -> dict[str, RateLimit]:
+    # A host is one authenticated party serving a whole community: its limits guard the
+    # relay against a runaway host, not against normal bursts (a group commit can
+    # acknowledge and publish a few thousand messages at once).
     return {
         "host_hello": RateLimit(1, 3),
-        "resp_to": RateLimit(1000, 2000),
-        "pub": RateLimit(1000, 2000),
+        "resp_to": RateLimit(10_000, 20_000),
+        "pub": RateLimit(10_000, 20_000),
         "revoke": RateLimit(50, 500),
         "ping": RateLimit(1, 5),
     }
@@ -100,7 +103,7 @@ class RelaySettings:
     host_rates: dict[str, RateLimit] = field(default_factory=_host_rates)
     account_rate: RateLimit = RateLimit(50, 200)
     """All frames of all connections of one account, together."""
-    host_id_rate: RateLimit = RateLimit(2000, 4000)
+    host_id_rate: RateLimit = RateLimit(20_000, 40_000)
     """All frames of all connections of one host id, together."""
     flood: RateLimit = RateLimit(2, 30)
     """Refused frames a connection may send; beyond it, it is closed FLOODING."""
