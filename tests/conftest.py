@@ -3,117 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from hearth.client import Client, RequestError
 from hearth.identity import Identity
+from hearth.processes import (
+    Host,
+    Process,
+    Relay,
+    free_port,
+    hearth_cli,
+    spawn_hearth,
+    start_host,
+    start_relay,
+)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def hearth_cli(*args: str, timeout: float = 30) -> str:
-    """Run ``hearth ARGS`` as a user would; returns stdout, raises with stderr on failure."""
-    done = subprocess.run([sys.executable, "-m", "hearth", *args], capture_output=True,
-                          text=True, timeout=timeout)
-    if done.returncode != 0:
-        raise AssertionError(f"hearth {' '.join(args)} exited {done.returncode}: {done.stderr}")
-    return done.stdout
-
-
-@dataclass
-class Process:
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        return self.proc.returncode
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
+__all__ = ["Process", "free_port", "hearth_cli", "spawn", "start_host", "start_relay"]
 
 
 def spawn(log: Path, *args: str, env: dict[str, str] | None = None) -> Process:
-    out = log.open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "hearth", *args], stdout=out,
-                            stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-    return Process(proc, log)
-
-
-@dataclass
-class Relay:
-    port: int
-    process: Process
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
-
-    @property
-    def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-def start_relay(tmp: Path, *extra: str, port: int | None = None) -> Relay:
-    port = port or free_port()
-    process = spawn(tmp / f"relay-{port}.log", "relay", "--port", str(port), *extra)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.proc.poll() is not None:
-            raise AssertionError(f"relay exited early:\n{process.output()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).status_code == 200:
-                return Relay(port, process)
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    process.stop()
-    raise AssertionError(f"relay not ready in 20 s:\n{process.output()}")
-
-
-@dataclass
-class Host:
-    data: Path
-    host_id: str
-    process: Process
-    relay: Relay
-
-    @property
-    def db(self) -> Path:
-        return self.data / "hearth.sqlite3"
-
-    def owner_claim(self) -> str:
-        return hearth_cli("host", "owner-invite", "--data", str(self.data)).strip()
-
-
-def start_host(tmp: Path, relay: Relay, data: Path | None = None) -> Host:
-    data = data or tmp / "host"
-    if not (data / "host.key").exists():
-        hearth_cli("host", "init", "--data", str(data))
-    host_id = hearth_cli("host", "id", "--data", str(data)).strip()
-    process = spawn(tmp / "host.log", "host", "run", "--data", str(data), "--relay", relay.ws_url)
-    return Host(data, host_id, process, relay)
+    """Start ``hearth ARGS`` (the tests' shorthand)."""
+    return spawn_hearth(log, *args, env=env)
 
 
 FAST_RATES = ("--rate", "req=5000/10000", "--rate", "account=10000/20000")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from hearth.processes import Process, free_port
 
 
 class RedisServer:
@@ -20,7 +20,7 @@ class RedisServer:
         self.port = port or free_port()
         self.workdir = workdir
         self.log = workdir / f"redis-{self.port}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.process: Process | None = None
 
     @property
     def url(self) -> str:
@@ -30,15 +30,16 @@ class RedisServer:
         exe = shutil.which("redis-server")
         if exe is None:
             pytest.fail("redis-server is not installed: run scripts/bootstrap")
-        self.proc = subprocess.Popen(
+        proc = subprocess.Popen(
             [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", str(self.workdir), "--logfile", str(self.log),
              "--protected-mode", "yes"],
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
         )
+        self.process = Process(proc, self.log)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
+            if proc.poll() is not None:
                 raise AssertionError(f"redis-server exited early: {self.log.read_text()}")
             if self.ping():
                 return self
@@ -63,11 +64,6 @@ class RedisServer:
             return sock.recv(65536)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.proc = None
+        if self.process is not None:
+            self.process.stop()
+        self.process = None
