@@ -128,10 +128,14 @@ def host_owner_invite(data: Path, public_url: str | None) -> None:
          show_default=True,
          help="Seconds between the node's looks for changes made by admin commands "
               "(e.g. a removed member's revocation, sent on to the relay).")
+@setting("host", "--relay-rate", multiple=True, metavar="NAME=RATE[/BURST]",
+         help="The relay's limit on a host frame type (resp_to, pub, revoke, ...) or on all "
+              "of them together (host_id), where the relay was started with other than its "
+              "defaults; the node paces itself below it. Repeatable.")
 @print_config_option
 @click.pass_context
 def host_run(ctx: click.Context, /, data: Path, relay: str, shutdown_grace: float,
-             admin_poll: float, print_config: bool) -> None:
+             admin_poll: float, relay_rate: tuple[str, ...], print_config: bool) -> None:
     """Connect to the relay and serve the community until stopped.
 
     Migrates an older database first (keeping a copy, as 'hearth host upgrade' does).
@@ -143,9 +147,10 @@ def host_run(ctx: click.Context, /, data: Path, relay: str, shutdown_grace: floa
     import logging
 
     from host.backup import upgrade
-    from host.node import relay_endpoints, run_node
+    from host.node import relay_endpoints, relay_limits, run_node
 
     _admin(lambda: relay_endpoints(relay))
+    _admin(lambda: relay_limits(relay_rate))
     before, after, kept = _admin(lambda: upgrade(data))
     if kept is not None:
         logging.getLogger("hearth.host").info(
@@ -155,7 +160,7 @@ def host_run(ctx: click.Context, /, data: Path, relay: str, shutdown_grace: floa
         stop = asyncio.Event()
         stop_on_signals(stop)
         await run_node(data, relay, stop=stop, shutdown_grace=shutdown_grace,
-                       admin_poll=admin_poll)
+                       admin_poll=admin_poll, relay_rates=relay_rate)
 
     _admin(lambda: run_async(serve()))
 

@@ -2,7 +2,9 @@
 
 It is what tests, bots and load generators use. It verifies every host signature
 (responses and events) against the key inside the host id, so a relay can neither
-forge nor alter what a host says.
+forge nor alter what a host says. Presence and typing (``eph`` frames) are verified
+against the sending device's key, route and clock here; whether that device belongs to
+a current member needs the space's roster, which SecureClient.next_ephemeral checks.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from websockets.protocol import State
 
 from hearth.auth import client_hello
 from hearth.b64 import b64d, b64e
+from hearth.ephemeral import EphemeralBody, Kind, open_ephemeral, sign_ephemeral
 from hearth.errors import ErrorCode, ProtocolError
 from hearth.frames import (
     Challenge,
     ClientRequest,
     ClientResponse,
+    Ephemeral,
     Error,
     Event,
     Frame,
@@ -45,6 +49,7 @@ from hearth.frames import (
 )
 from hearth.identity import Identity
 from hearth.invite_link import invite_public_key, new_invite_secret, prove_invite
+from hearth.keys import now_ms
 from hearth.limits import MAX_HOST_FRAME
 from hearth.rpc import EventBody, ResponseBody, open_host_body, sign_request
 
@@ -107,6 +112,9 @@ class Client:
         self.conn_id = ""
         self.events: asyncio.Queue[ChannelEvent] = asyncio.Queue()
         self.notices: asyncio.Queue[Frame] = asyncio.Queue()
+        self.ephemerals: asyncio.Queue[EphemeralBody] = asyncio.Queue()
+        """Presence and typing whose device signature, route and clock verified; not yet
+        checked against a roster (SecureClient.next_ephemeral does that)."""
         self.closed: asyncio.Future[tuple[int | None, str]] | None = None
         self._ws: ClientConnection | None = None
         self._pending: dict[str, asyncio.Future[ResponseBody]] = {}
@@ -200,6 +208,8 @@ class Client:
             self._on_response(frame)
         elif isinstance(frame, Event):
             self._on_event(frame)
+        elif isinstance(frame, Ephemeral):
+            self._on_ephemeral(frame)
         elif isinstance(frame, Subscribed):
             if self._sub_waiter is not None and not self._sub_waiter.done():
                 self._sub_waiter.set_result(frame)
@@ -233,6 +243,14 @@ class Client:
             log.warning("dropped an event whose signed channel differs from its route")
             return
         self.events.put_nowait(ChannelEvent.from_body(body))
+
+    def _on_ephemeral(self, frame: Ephemeral) -> None:
+        try:
+            body = open_ephemeral(frame, now_ms())
+        except ProtocolError as exc:
+            log.warning("dropped an ephemeral update that failed verification: %s", exc)
+            return
+        self.ephemerals.put_nowait(body)
 
     def _on_error(self, frame: Error) -> None:
         if frame.ref is not None and frame.ref in self._pending:
@@ -280,6 +298,28 @@ class Client:
 
     async def next_event(self, wait_s: float = 10.0) -> ChannelEvent:
         return await asyncio.wait_for(self.events.get(), wait_s)
+
+    # ---- presence and typing (never stored; docs/protocol.md section 12) ------------
+
+    async def send_ephemeral(self, host_id: str, space: str, chan: str, kind: Kind,
+                             state: str) -> None:
+        """Sign and send one update. The relay refuses it (an ``error`` in ``notices``,
+        ref ``eph``) unless this connection follows that space or channel."""
+        frame = sign_ephemeral(self.identity.device, host_id, space, chan, kind, state)
+        await self.send_raw(encode_frame(frame))
+
+    async def send_presence(self, host_id: str, space: str, state: str = "online") -> None:
+        """``online`` (on subscribe, then every PRESENCE_HEARTBEAT_MS), ``away`` or
+        ``offline`` (a clean leave), to every member following ``space``."""
+        await self.send_ephemeral(host_id, space, "*", "presence", state)
+
+    async def send_typing(self, host_id: str, space: str, chan: str,
+                          state: str = "typing") -> None:
+        """``typing`` (at most every TYPING_EVERY_MS while typing) or ``stopped``."""
+        await self.send_ephemeral(host_id, space, chan, "typing", state)
+
+    async def next_ephemeral(self, wait_s: float = 10.0) -> EphemeralBody:
+        return await asyncio.wait_for(self.ephemerals.get(), wait_s)
 
     def host(self, host_id: str) -> HostClient:
         return HostClient(self, host_id)

@@ -17,7 +17,7 @@ import orjson
 from hearth.errors import ErrorCode, ProtocolError
 from hearth.fields import HostId, Id, Key, Sig, b64_field
 from hearth.keys import CERT_SIZE
-from hearth.limits import MAX_BODY, MAX_ID, MAX_SUB_CHANNELS, MAX_TOKEN
+from hearth.limits import MAX_BODY, MAX_EPHEMERAL_BODY, MAX_ID, MAX_SUB_CHANNELS, MAX_TOKEN
 
 Nonce = Annotated[str, b64_field(32)]
 Body = Annotated[str, msgspec.Meta(min_length=2, max_length=MAX_BODY)]
@@ -123,6 +123,17 @@ class Event(Frame, tag="event"):
     sig: Sig
 
 
+class Ephemeral(Frame, tag="eph"):
+    """client -> relay -> the topic's other subscribers: a device-signed presence or typing
+    body (hearth/ephemeral.py). Never stored and never sent to the host; ``chan`` is
+    ``*`` for presence (the whole space). The same shape travels both ways."""
+    host: HostId
+    space: Id
+    chan: Chan
+    body: Annotated[str, msgspec.Meta(min_length=2, max_length=MAX_EPHEMERAL_BODY)]
+    sig: Sig
+
+
 class HostStatus(Frame, tag="host_status"):
     """relay -> client: a host this connection talked to went offline or came back."""
     host: HostId
@@ -172,12 +183,12 @@ class Revoke(Frame, tag="revoke"):
     space: Id | None = None
 
 
-ClientInbound = Hello | ClientRequest | Subscribe | Unsubscribe | Ping
+ClientInbound = Hello | ClientRequest | Subscribe | Unsubscribe | Ephemeral | Ping
 HostInbound = HostHello | HostResponse | Publish | Revoke | Ping
 
 _ALL: tuple[type[Frame], ...] = (
     Challenge, Ping, Pong, Error, Hello, Welcome, ClientRequest, ClientResponse, Subscribe,
-    Subscribed, Unsubscribe, Unsubscribed, Event, HostStatus, HostHello, HostWelcome,
+    Subscribed, Unsubscribe, Unsubscribed, Event, Ephemeral, HostStatus, HostHello, HostWelcome,
     ForwardedRequest, HostResponse, Publish, Revoke,
 )
 ALL_TAGS = frozenset(str(f.__struct_config__.tag) for f in _ALL)
@@ -210,9 +221,11 @@ def _decode(raw: str | bytes, union: Any, allowed: frozenset[str], side: str) ->
         raise ProtocolError(ErrorCode.BAD_FRAME, f"{tag}: {exc}") from None
 
 
-def decode_client_frame(raw: str | bytes) -> Hello | ClientRequest | Subscribe | Unsubscribe | Ping:
+def decode_client_frame(
+    raw: str | bytes,
+) -> Hello | ClientRequest | Subscribe | Unsubscribe | Ephemeral | Ping:
     """Parse and validate a frame received on the client endpoint."""
-    frame: Hello | ClientRequest | Subscribe | Unsubscribe | Ping = _decode(
+    frame: Hello | ClientRequest | Subscribe | Unsubscribe | Ephemeral | Ping = _decode(
         raw, ClientInbound, CLIENT_TAGS, "client"
     )
     return frame
@@ -234,16 +247,14 @@ def decode_frame(raw: str | bytes, kind: type[Frame] | Any) -> Any:
         raise ProtocolError(ErrorCode.BAD_FRAME, f"bad frame from relay: {exc}") from None
 
 
-
-
 def encode_frame(frame: Frame) -> str:
     """Serialise a frame to its JSON text."""
     return orjson.dumps(msgspec.to_builtins(frame)).decode("utf-8")
 
 
 RelayToClient = (
-    Challenge | Welcome | ClientResponse | Subscribed | Unsubscribed | Event | HostStatus
-    | Error | Pong
+    Challenge | Welcome | ClientResponse | Subscribed | Unsubscribed | Event | Ephemeral
+    | HostStatus | Error | Pong
 )
 RelayToHost = Challenge | HostWelcome | ForwardedRequest | Error | Pong
 

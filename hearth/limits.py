@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hearth.ratelimit import RateLimit
+
 MAX_CLIENT_FRAME = 128 * 1024
 """Largest frame (bytes of UTF-8 text) a browser may send to the relay."""
 MAX_HOST_FRAME = 1024 * 1024
@@ -49,3 +51,23 @@ LINK_TTL_MS = 10 * 60 * 1000
 """A link slot (device linking) lives this long."""
 LINK_MAX_POSTS = 8
 MAX_LINK_MESSAGE = 512
+MAX_EPHEMERAL_BODY = 512
+"""Largest presence or typing body (UTF-8 bytes); real ones are about 330."""
+EPHEMERAL_MAX_AGE_MS = 30_000
+"""Receivers drop a presence or typing body whose ``ts`` is further than this from their
+clock, either way: a replayed or delayed one says nothing true about now."""
+
+# A host is one authenticated party serving a whole community: the relay's limits on a
+# host connection guard against a runaway host, not normal bursts (a group commit can
+# acknowledge and publish thousands of messages at once). The host paces itself below
+# them (host/node.py), so nothing it sends is refused.
+HOST_FRAME_RATES: dict[str, RateLimit] = {
+    "host_hello": RateLimit(1, 3),
+    "resp_to": RateLimit(10_000, 20_000),
+    "pub": RateLimit(10_000, 20_000),
+    "revoke": RateLimit(50, 500),
+    "ping": RateLimit(1, 5),
+}
+"""Frames per second / burst the relay accepts from one host connection, by type."""
+HOST_ID_RATE = RateLimit(20_000, 40_000)
+"""All frames of all connections of one host id, together."""

@@ -135,7 +135,7 @@ class Host:
 
 
 def start_host(tmp: Path, relay: Relay, data: Path | None = None,
-               log_level: str | None = None) -> Host:
+               log_level: str | None = None, extra: tuple[str, ...] = ()) -> Host:
     """``hearth host init`` (once) and ``hearth host run`` against ``relay``; it dials in
     on its own (clients see host_offline until it has)."""
     data = data or tmp / "host"
@@ -143,5 +143,5 @@ def start_host(tmp: Path, relay: Relay, data: Path | None = None,
         hearth_cli("host", "init", "--data", str(data))
     host_id = hearth_cli("host", "id", "--data", str(data)).strip()
     process = spawn_hearth(tmp / "host.log", *_log_level(log_level), "host", "run",
-                           "--data", str(data), "--relay", relay.ws_url)
+                           "--data", str(data), "--relay", relay.ws_url, *extra)
     return Host(data, host_id, process, relay)

@@ -31,6 +31,8 @@ class Context(Enum):
     PREKEY = b"prekey"
     MESSAGE = b"message"
     KEY_SHARE = b"key-share"
+    EPHEMERAL = b"ephemeral"
+    """Presence and typing bodies, signed by the sending device (hearth/ephemeral.py)."""
 
 
 def signing_input(context: Context, payload: bytes) -> bytes:

@@ -6,6 +6,7 @@ never something the relay or the request body asserted.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from hearth.errors import ErrorCode, ProtocolError
 from hearth.frames import Frame, Publish, Revoke
 from hearth.limits import TOKEN_MAX_LIFETIME_MS
 from hearth.rpc import EventBody, sign_host_body
+from host.authz import AuthzCache, space_name
 from host.store import Store
 
 ROLE_RANK = {"member": 1, "admin": 2, "owner": 3}
@@ -34,6 +36,18 @@ def decode_key(text: str, field: str = "acct") -> bytes:
         raise fail(ErrorCode.BAD_REQUEST, exc.message) from None
 
 
+# ---- lookups that run on the database thread (Store.run) ------------------------------
+
+def channel_row(conn: sqlite3.Connection, space: str, chan: str) -> sqlite3.Row:
+    """The channel row (id, name, last_seq); not_found unless it is in ``space``."""
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT id, name, last_seq FROM channels WHERE id = ? AND space = ?", (chan, space)
+    ).fetchone()
+    if row is None:
+        raise fail(ErrorCode.NOT_FOUND, f"channel {chan!r} does not exist in space {space!r}")
+    return row
+
+
 @dataclass
 class Context:
     store: Store
@@ -44,6 +58,7 @@ class Context:
     dev: bytes
     acct: bytes
     outbound: list[Frame] = field(default_factory=list)
+    authz: AuthzCache = field(default_factory=AuthzCache)
 
     @property
     def acct_b64(self) -> str:
@@ -57,13 +72,7 @@ class Context:
 
     async def role_in(self, space: str) -> str:
         """The caller's role in ``space``; not_found / not_member otherwise."""
-        role = await self.store.fetchval(
-            "SELECT role FROM members WHERE space = ? AND acct = ?", (space, self.acct)
-        )
-        if role is not None:
-            return str(role)
-        await self.require_space(space)
-        raise fail(ErrorCode.NOT_MEMBER, f"you are not a member of space {space!r}")
+        return await self.authz.role(self.store, space, self.acct)
 
     async def require_role(self, space: str, minimum: str) -> str:
         role = await self.role_in(space)
@@ -76,19 +85,11 @@ class Context:
 
     async def require_space(self, space: str) -> str:
         """The space's name; not_found if it does not exist."""
-        name = await self.store.fetchval("SELECT name FROM spaces WHERE id = ?", (space,))
-        if name is None:
-            raise fail(ErrorCode.NOT_FOUND, f"space {space!r} does not exist")
-        return str(name)
+        return await self.store.run(space_name, space)
 
     async def require_channel(self, space: str, chan: str) -> Any:
         """The channel row (id, name, last_seq); not_found unless it is in ``space``."""
-        row = await self.store.fetchone(
-            "SELECT id, name, last_seq FROM channels WHERE id = ? AND space = ?", (chan, space)
-        )
-        if row is None:
-            raise fail(ErrorCode.NOT_FOUND, f"channel {chan!r} does not exist in space {space!r}")
-        return row
+        return await self.store.run(channel_row, space, chan)
 
     async def shares_space_with(self, acct: bytes) -> bool:
         """Whether ``acct`` is the caller's own account or shares a space with it: who a
@@ -105,7 +106,9 @@ class Context:
     # ---- outbound frames ---------------------------------------------------------
 
     def emit_event(self, event: EventBody) -> None:
-        """Queue a host-signed channel event; sent after the response (host-first)."""
+        """Queue a host-signed channel event. It is sent after the response, and only
+        once the batch's transaction has committed (host-first); if the request is
+        refused after this, the event is dropped with the rest of its work."""
         text, sig = sign_host_body(self.host_key, event)
         self.outbound.append(Publish(space=event.space, chan=event.chan, body=text, sig=sig))
 

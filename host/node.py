@@ -1,12 +1,16 @@
 """The host's network shell: dial the relay, authenticate, serve forwarded requests.
 
-Invariants: requests are processed one at a time in arrival order, and each one's
-``resp_to`` is sent before the events it caused, so fan-out order is seq order and
-a sender hears its acknowledgement before anyone sees the message. Any disconnect
-leads to a reconnect with full-jitter exponential backoff until ``stop`` is set.
-When ``stop`` is set the node reads no further request, finishes the one in hand
-(bounded by ``shutdown_grace``), closes with 1001 and exits; ``node.json`` in the
-data dir always says what the node is doing (host.node_status).
+Invariants: requests are handled in arrival order, in batches (group commit: one
+transaction per batch, formed from whatever arrived while the previous batch was being
+handled; the reader never stops for a commit). A batch's frames are sent only after its
+transaction committed, and in request order, each ``resp_to`` before the events it
+caused: fan-out order is seq order, a sender hears its acknowledgement before anyone
+sees the message, and nothing is live before it is durably stored. Any disconnect leads
+to a reconnect with full-jitter exponential backoff until ``stop`` is set. When
+``stop`` is set the node reads no further request, finishes the batch in hand (bounded
+by ``shutdown_grace``; requests read but not begun are dropped, unanswered, so the
+relay reports the host offline to their senders), closes with 1001 and exits;
+``node.json`` in the data dir always says what the node is doing (host.node_status).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +36,7 @@ from hearth.frames import (
     Challenge,
     Error,
     ForwardedRequest,
+    Frame,
     HostWelcome,
     Ping,
     Pong,
@@ -39,16 +46,24 @@ from hearth.frames import (
     encode_frame,
 )
 from hearth.keys import now_ms
-from hearth.limits import MAX_HOST_FRAME
+from hearth.limits import HOST_FRAME_RATES, HOST_ID_RATE, MAX_HOST_FRAME
+from hearth.ratelimit import RateLimit, TokenBucket, parse_rate
 from host.config import db_path, load_host_key
 from host.errors import HostConfigError
 from host.node_status import CONNECTED, CONNECTING, STOPPED, NodeStatus, write_status
 from host.revocation_feed import RevocationFeed
-from host.service import Service
+from host.service import Request, Service
 from host.store import Store
 
 log = logging.getLogger("hearth.host")
 
+MAX_BATCH = 256
+"""Most requests taken into one batch (one transaction, one fsync)."""
+BATCH_BUDGET_S = 0.010
+"""A batch stops taking requests once it has run this long; the rest wait for the next
+one. Keeps a batch's first request from waiting long for its last at high load."""
+MAX_QUEUED = 1024
+"""Requests read but not handled before the reader stops reading (backpressure)."""
 PING_INTERVAL_S = 30.0
 AUTH_TIMEOUT_S = 10.0
 BACKOFF_BASE_S = 0.2
@@ -103,9 +118,102 @@ async def _ping_forever(ws: ClientConnection) -> None:
         await ws.send(encode_frame(Ping(n=n)))
 
 
-async def _read_forever(
-    ws: ClientConnection, service: Service, feed: RevocationFeed, busy: asyncio.Lock,
-) -> None:
+PACE_MARGIN = 0.9
+"""Fraction of each relay limit the node uses, for jitter between its clock and the relay's."""
+TOTAL = "host_id"
+"""The name of the limit on all of a host's frames together (as in ``hearth relay --rate``)."""
+
+
+def relay_limits(overrides: Sequence[str] = ()) -> dict[str, RateLimit]:
+    """The limits the relay applies to this host's frames (hearth.limits defaults, by
+    frame type plus TOTAL), with ``NAME=RATE[/BURST]`` overrides for a relay configured
+    otherwise; HostConfigError for an unknown name or a malformed value."""
+    limits = {**HOST_FRAME_RATES, TOTAL: HOST_ID_RATE}
+    for spec in overrides:
+        try:
+            name, limit = parse_rate(spec)
+        except ValueError as exc:
+            raise HostConfigError(f"--relay-rate: {exc}") from None
+        if name not in limits:
+            raise HostConfigError(
+                f"--relay-rate: unknown limit {name!r}; known: {', '.join(sorted(limits))}"
+            )
+        limits[name] = limit
+    return limits
+
+
+class Pacer:
+    """Token buckets at PACE_MARGIN of the relay's limits on this connection, so nothing
+    the node sends is refused (a refused frame is lost, and repeated refusals close the
+    connection). ``delay`` is the sans-I/O decision, ``wait`` acts on it."""
+
+    def __init__(self, limits: dict[str, RateLimit], now: float) -> None:
+        self._buckets = {name: TokenBucket(limit.scaled(PACE_MARGIN), now)
+                         for name, limit in limits.items()}
+
+    def delay(self, kind: str, now: float) -> float:
+        """Seconds before a ``kind`` frame may go; when 0, its tokens have been spent."""
+        buckets = [b for b in (self._buckets.get(kind), self._buckets.get(TOTAL)) if b]
+        wait = max((b.wait_time(now) for b in buckets), default=0.0)
+        if wait == 0:
+            for bucket in buckets:
+                bucket.take(now)
+        return wait
+
+    async def wait(self, kind: str) -> None:
+        # Pacing to a known deadline, not polling for a condition.
+        while (pause := self.delay(kind, time.monotonic())) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(pause)
+
+
+async def _send(ws: ClientConnection, pacer: Pacer, frame: Frame) -> None:
+    await pacer.wait(str(type(frame).__struct_config__.tag))
+    await ws.send(encode_frame(frame))
+
+
+class Inbox:
+    """Forwarded requests read from the relay and not handled yet, oldest first.
+
+    Bounded: while it holds ``limit`` requests the reader stops reading, so a flood
+    backs up into the relay's socket buffers instead of the host's memory.
+    """
+
+    def __init__(self, limit: int = MAX_QUEUED) -> None:
+        self._items: deque[Request] = deque()
+        self._limit = limit
+        self._ready = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    async def put(self, request: Request) -> None:
+        while len(self._items) >= self._limit:
+            self._room.clear()
+            await self._room.wait()
+        self._items.append(request)
+        self._ready.set()
+
+    async def take(self, most: int) -> list[Request]:
+        """The oldest ``most`` requests (at least one: waits for it; never for more)."""
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        batch = [self._items.popleft() for _ in range(min(most, len(self._items)))]
+        self._room.set()
+        return batch
+
+    def put_back(self, requests: Sequence[Request]) -> None:
+        """Return requests a batch did not reach to the front, in their order."""
+        self._items.extendleft(reversed(requests))
+        if requests:
+            self._ready.set()
+
+
+async def _read_forever(ws: ClientConnection, inbox: Inbox) -> None:
+    """Read the relay's frames; forwarded requests go to ``inbox`` in arrival order.
+    Runs beside ``_serve_forever``, so requests keep arriving while a batch commits."""
     async for raw in ws:
         try:
             frame = decode_frame(raw, RelayToHost)
@@ -113,51 +221,75 @@ async def _read_forever(
             log.warning("event=bad_relay_frame msg=%r", exc.message[:200])
             continue
         if isinstance(frame, ForwardedRequest):
-            # Held from request to last frame sent: shutdown waits for it, and the
-            # revocation poll never slips between an op's commit and its frames.
-            async with busy:
-                for out in await service.respond(frame.from_, frame.body, frame.sig):
-                    await ws.send(encode_frame(out))
-                    if isinstance(out, Revoke):
-                        feed.note(out)
+            await inbox.put(Request(frame.from_, frame.body, frame.sig))
         elif isinstance(frame, Error):
             log.warning("event=relay_error code=%s msg=%r", frame.code, frame.msg[:200])
         elif not isinstance(frame, Pong):
             log.debug("event=ignored_frame type=%s", type(frame).__name__)
 
 
+async def _serve_forever(
+    ws: ClientConnection, service: Service, feed: RevocationFeed, busy: asyncio.Lock,
+    inbox: Inbox, pacer: Pacer,
+) -> None:
+    """Handle the inbox in batches: whatever arrived while the previous batch was being
+    handled (at most MAX_BATCH; a lone request is a batch of one and waits for nothing).
+
+    ``busy`` is held from a batch's first request to its last frame sent: shutdown waits
+    for it, and the revocation poll never slips between a commit and its frames. Frames
+    go out only after ``respond_batch`` returned, i.e. after the batch committed, and in
+    request order: each ``resp_to`` before the events it caused, events in seq order,
+    paced below the relay's limits (``Pacer``).
+    """
+    while True:
+        batch = await inbox.take(MAX_BATCH)
+        async with busy:
+            answers = await service.respond_batch(batch, budget_s=BATCH_BUDGET_S)
+            inbox.put_back(batch[len(answers):])
+            for frames in answers:
+                for out in frames:
+                    await _send(ws, pacer, out)
+                    if isinstance(out, Revoke):
+                        feed.note(out)
+
+
 async def _poll_forever(
     ws: ClientConnection, feed: RevocationFeed, busy: asyncio.Lock, interval: float,
+    pacer: Pacer,
 ) -> None:
     while True:
         await asyncio.sleep(interval)
         async with busy:
             fresh = await feed.poll()
             for frame in fresh:
-                await ws.send(encode_frame(frame))
+                await _send(ws, pacer, frame)
         if fresh:
             log.info("event=revocations_sent count=%d source=admin", len(fresh))
 
 
 async def _session(
     ws: ClientConnection, service: Service, stop: asyncio.Event, *,
-    shutdown_grace: float, admin_poll: float,
+    shutdown_grace: float, admin_poll: float, limits: dict[str, RateLimit],
 ) -> None:
     """Serve one authenticated connection until it closes or ``stop`` is set."""
     feed = RevocationFeed(service.store)
+    pacer = Pacer(limits, time.monotonic())
     for revoke in await feed.start(now_ms()):
-        await ws.send(encode_frame(revoke))
+        await _send(ws, pacer, revoke)
     busy = asyncio.Lock()
-    reader = asyncio.create_task(_read_forever(ws, service, feed, busy))
+    inbox = Inbox()
+    reader = asyncio.create_task(_read_forever(ws, inbox))
+    server = asyncio.create_task(_serve_forever(ws, service, feed, busy, inbox, pacer))
     pinger = asyncio.create_task(_ping_forever(ws))
-    poller = asyncio.create_task(_poll_forever(ws, feed, busy, admin_poll))
+    poller = asyncio.create_task(_poll_forever(ws, feed, busy, admin_poll, pacer))
     stopper = asyncio.create_task(stop.wait())
-    tasks = (reader, pinger, poller, stopper)
+    tasks = (reader, server, pinger, poller, stopper)
     try:
         done, _ = await asyncio.wait(set(tasks), return_when=asyncio.FIRST_COMPLETED)
         for task in done - {stopper}:
             task.result()  # re-raise why the connection ended
         if stopper in done:
+            reader.cancel()  # read nothing more; what was read but not begun is dropped
             await _finish(ws, tasks, busy, shutdown_grace)
     finally:
         for task in tasks:
@@ -167,10 +299,10 @@ async def _session(
 
 async def _finish(ws: ClientConnection, tasks: tuple[asyncio.Task[Any], ...],
                   busy: asyncio.Lock, grace: float) -> None:
-    """Let the request in hand complete, read nothing more, then close with 1001."""
+    """Let the batch in hand complete and its frames go out, then close with 1001."""
     try:
         async with asyncio.timeout(grace):
-            await busy.acquire()  # the reader is idle (or done); keep it so
+            await busy.acquire()  # the server is idle (or done); keep it so
     except TimeoutError:
         log.warning("event=shutdown_timeout grace=%g in_flight=1", grace)
     for task in tasks:
@@ -196,15 +328,19 @@ async def run_node(
     ready: Ready = None,
     shutdown_grace: float = SHUTDOWN_GRACE_S,
     admin_poll: float = ADMIN_POLL_S,
+    relay_rates: Sequence[str] = (),
 ) -> None:
     """Serve the host in ``data_dir`` through the relay until ``stop`` is set.
 
     ``ready`` (an Event, or a callable given the host id) is signalled after every
     successful authentication. Configuration problems raise HostConfigError at once;
     network problems only ever lead to a reconnect. ``admin_poll`` is how often (s)
-    the node looks for revocations written by ``hearth host`` admin commands.
+    the node looks for revocations written by ``hearth host`` admin commands;
+    ``relay_rates`` tells it a relay's limits on host frames where they differ from the
+    defaults (``NAME=RATE[/BURST]``, see ``relay_limits``).
     """
     endpoints = relay_endpoints(relay_url)
+    limits = relay_limits(relay_rates)
     endpoint, turn = endpoints[0], 0
     key = load_host_key(data_dir)
     store = await Store.open(db_path(data_dir))
@@ -233,7 +369,7 @@ async def run_node(
                     log.info("event=connected relay=%s host=%s", endpoint, host_id)
                     _notify(ready, host_id)
                     await _session(ws, service, stop, shutdown_grace=shutdown_grace,
-                                   admin_poll=admin_poll)
+                                   admin_poll=admin_poll, limits=limits)
                     if not stop.is_set():
                         log.warning("event=disconnected relay=%s reason=%r", endpoint, reason)
             except AuthFailed as exc:
@@ -255,6 +391,7 @@ async def run_node(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
     finally:
+        service.close()
         await store.close()
         status(STOPPED)
     log.info("event=host_stopped host=%s", host_id)

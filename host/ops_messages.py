@@ -16,7 +16,7 @@ from hearth.errors import ErrorCode, ProtocolError
 from hearth.limits import HISTORY_PAGE_BYTES, TOKEN_LIFETIME_MS
 from hearth.rpc import EventBody, HistoryArgs, PublishArgs, TokenArgs
 from hearth.token import ALL_CHANNELS, READ, issue_token
-from host.context import Context, fail
+from host.context import Context, channel_row, fail
 from host.ops_keys import shares_for
 
 
@@ -42,45 +42,81 @@ def _message(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
+def _store_message(
+    conn: sqlite3.Connection, args: PublishArgs, env: bytes, acct: bytes, dev: bytes, now: int,
+) -> tuple[int, int, bool]:
+    """On the database thread, inside the caller's transaction: (seq, ts, dup) of the
+    message ``args.id`` in ``args.chan``, storing it under the channel's next seq unless
+    the same device already stored the same envelope under that id."""
+    channel_row(conn, args.space, args.chan)
+    stored = conn.execute(
+        "SELECT seq, ts, sender_dev, env FROM messages WHERE channel_id = ? AND msg_id = ?",
+        (args.chan, args.id),
+    ).fetchone()
+    if stored is not None:
+        if stored["sender_dev"] != dev or stored["env"] != env:
+            raise fail(
+                ErrorCode.CONFLICT,
+                f"message id {args.id!r} is already used in channel {args.chan!r} "
+                "by another device or for another envelope",
+            )
+        return int(stored["seq"]), int(stored["ts"]), True
+    (seq,), = conn.execute(
+        "UPDATE channels SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
+        (args.chan,),
+    ).fetchall()
+    conn.execute(
+        "INSERT INTO messages (channel_id, seq, msg_id, sender_acct, sender_dev, env, ts, "
+        "sess) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (args.chan, seq, args.id, acct, dev, env, now, args.sess),
+    )
+    return int(seq), now, False
+
+
 async def publish(ctx: Context, args: PublishArgs) -> dict[str, Any]:
     """Member. Stores the envelope under the channel's next seq, answers, then fans
     out a ``msg`` event. Idempotent per (chan, id): the same device resending the same
     envelope gets the stored seq/ts with ``dup: true`` and no second event; anything
-    else reusing the id is a conflict. r = ``{id, seq, ts, dup}``."""
+    else reusing the id is a conflict. r = ``{id, seq, ts, dup}``.
+
+    The event is only queued here; the pipeline sends it after the response, and only
+    once the transaction that stored the row has committed (host-first delivery)."""
     await ctx.role_in(args.space)
     try:
         env = b64d(args.env, field="env")
     except ProtocolError as exc:
         raise fail(ErrorCode.BAD_REQUEST, exc.message) from None
-    async with ctx.store.transaction():
-        await ctx.require_channel(args.space, args.chan)
-        stored = await ctx.store.fetchone(
-            "SELECT seq, ts, sender_dev, env FROM messages WHERE channel_id = ? AND msg_id = ?",
-            (args.chan, args.id),
+    async with ctx.store.transaction():  # one round trip: see _store_message
+        seq, ts, dup = await ctx.store.run(
+            _store_message, args, env, ctx.acct, ctx.dev, ctx.now
         )
-        if stored is not None:
-            if stored["sender_dev"] != ctx.dev or stored["env"] != env:
-                raise fail(
-                    ErrorCode.CONFLICT,
-                    f"message id {args.id!r} is already used in channel {args.chan!r} "
-                    "by another device or for another envelope",
-                )
-            return {"id": args.id, "seq": stored["seq"], "ts": stored["ts"], "dup": True}
-        seq = int(await ctx.store.fetchval(
-            "UPDATE channels SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
-            (args.chan,),
+    if not dup:
+        ctx.emit_event(EventBody(
+            v=1, host=ctx.host_id, space=args.space, chan=args.chan, k="msg", seq=seq,
+            id=args.id, acct=ctx.acct_b64, dev=ctx.dev_b64, ts=ctx.now, env=args.env,
         ))
-        await ctx.store.execute(
-            "INSERT INTO messages (channel_id, seq, msg_id, sender_acct, sender_dev, env, ts, "
-            "sess) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (args.chan, seq, args.id, ctx.acct, ctx.dev, env, ctx.now, args.sess),
-        )
-    # Queued only now that the row is committed: host-first delivery.
-    ctx.emit_event(EventBody(
-        v=1, host=ctx.host_id, space=args.space, chan=args.chan, k="msg", seq=seq, id=args.id,
-        acct=ctx.acct_b64, dev=ctx.dev_b64, ts=ctx.now, env=args.env,
-    ))
-    return {"id": args.id, "seq": seq, "ts": ctx.now, "dup": False}
+    return {"id": args.id, "seq": seq, "ts": ts, "dup": dup}
+
+
+def _page_rows(conn: sqlite3.Connection, args: HistoryArgs) -> list[sqlite3.Row]:
+    """On the database thread: up to ``limit + 1`` rows of the page ``args`` asks for,
+    in paging order (ascending for ``after``, else descending); not_found if the
+    channel is not in the space."""
+    channel_row(conn, args.space, args.chan)
+    clauses: list[str] = ["channel_id = ?"]
+    params: list[Any] = [args.chan]
+    if args.after is not None:
+        clauses.append("seq > ?")
+        params.append(args.after)
+    if args.before is not None:
+        clauses.append("seq < ?")
+        params.append(args.before)
+    order = "ASC" if args.after is not None else "DESC"
+    return conn.execute(
+        "SELECT seq, msg_id, sender_acct, sender_dev, env, ts, sess FROM messages "
+        f"WHERE {' AND '.join(clauses)} ORDER BY seq {order} LIMIT ?",
+        [*params, args.limit + 1],
+    ).fetchall()
 
 
 async def history(ctx: Context, args: HistoryArgs) -> dict[str, Any]:
@@ -94,22 +130,8 @@ async def history(ctx: Context, args: HistoryArgs) -> dict[str, Any]:
     the page's messages name (ops_keys.shares_for), so a page always arrives with what
     opens it. r = ``{messages: [message...], more, keys: [share...]}``."""
     await ctx.role_in(args.space)
-    await ctx.require_channel(args.space, args.chan)
     ascending = args.after is not None
-    clauses: list[str] = ["channel_id = ?"]
-    params: list[Any] = [args.chan]
-    if args.after is not None:
-        clauses.append("seq > ?")
-        params.append(args.after)
-    if args.before is not None:
-        clauses.append("seq < ?")
-        params.append(args.before)
-    order = "ASC" if ascending else "DESC"
-    rows = await ctx.store.fetchall(
-        "SELECT seq, msg_id, sender_acct, sender_dev, env, ts, sess FROM messages "
-        f"WHERE {' AND '.join(clauses)} ORDER BY seq {order} LIMIT ?",
-        [*params, args.limit + 1],
-    )
+    rows = await ctx.store.run(_page_rows, args)
     more = len(rows) > args.limit
     page: list[dict[str, Any]] = []
     size = 0

@@ -5,6 +5,10 @@ device signature over the exact body bytes → addressed to this host → fresh 
 unseen (dev, n) → the device is registered and not revoked (``hello`` registers it
 from its certificate) → op arguments → the op, which authorises by membership and
 role. The caller's account always comes from its stored certificate.
+
+Requests come in batches (``handle_batch``; the node forms them from whatever arrived
+while the previous batch was being committed): one transaction per batch, one savepoint
+per request, and nothing reported done before the COMMIT returned. See ``Service``.
 """
 
 from __future__ import annotations
@@ -12,7 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -42,12 +49,18 @@ from host import (
     ops_roster,
     ops_spaces,
 )
+from host.authz import AuthzCache
 from host.config import host_id_for
 from host.context import Context, decode_key, fail
 from host.replay import ReplayCache
-from host.store import Store
+from host.store import Store, TransactionLost
 
 log = logging.getLogger("hearth.host")
+
+VERIFY_THREADS = 1
+"""Threads verifying signatures beside the event loop's own (one per spare core)."""
+PARALLEL_VERIFY_MIN = 8
+"""Below this many requests, handing half to a thread costs more than it saves."""
 
 Handler = Callable[[Context, Any], Awaitable[dict[str, Any]]]
 
@@ -113,11 +126,55 @@ def _reply_address(text: str) -> tuple[str, str]:
     return "", ""
 
 
+@dataclass(slots=True)
+class Request:
+    """A forwarded request: the relay connection to answer and the signed body."""
+
+    reply_to: str
+    text: str
+    sig: str
+    opened: RequestBody | ProtocolError | None = None
+    """The verified body (or why it was refused), once ``Service.open_all`` ran."""
+
+
+Outcome = tuple[ResponseBody, list[Frame]]
+
+
+def _open(request: Request) -> None:
+    """Verify the device signature and parse the body (pure; safe in any thread)."""
+    try:
+        request.opened = open_request(request.text, request.sig)
+    except ProtocolError as exc:
+        request.opened = exc
+
+
+def _open_each(requests: Sequence[Request]) -> None:
+    for request in requests:
+        _open(request)
+
+
 class Service:
-    """Answers requests one at a time (a lock keeps seq order = fan-out order)."""
+    """Answers requests in batches, one batch at a time, in arrival order.
+
+    Durability and ordering invariants (``handle_batch``):
+
+    - A batch runs in ONE write transaction (BEGIN IMMEDIATE ... COMMIT, WAL,
+      ``synchronous = FULL``); each request in it runs in its own savepoint, so a
+      refused or failed request's partial writes are rolled back and no other
+      request's work is.
+    - Outcomes are returned only after the COMMIT returned: whoever sends them (a
+      response, then the events and revocations it caused) can never make live what
+      is not durably stored (host-first delivery).
+    - Requests are handled, and outcomes returned, in order; each request sees every
+      earlier request's writes, exactly as if they had run one at a time.
+    - If the transaction cannot commit, nothing of the batch is reported done: every
+      success becomes an ``internal`` error with no events (refusals stay as they are,
+      since they changed nothing).
+    """
 
     def __init__(
-        self, store: Store, host_key: SigningKey, *, clock: Callable[[], int] = now_ms
+        self, store: Store, host_key: SigningKey, *, clock: Callable[[], int] = now_ms,
+        verify_threads: int = VERIFY_THREADS,
     ) -> None:
         self.store = store
         self.host_key = host_key
@@ -128,36 +185,76 @@ class Service:
         # started closes the window in which a restart would make them replayable.
         self._started_at = clock()
         self._lock = asyncio.Lock()
+        self._authz = AuthzCache()
+        self._verify_threads = verify_threads
+        self._verifier = ThreadPoolExecutor(verify_threads, "hearth-verify") \
+            if verify_threads > 0 else None
 
-    async def handle(self, text: str, sig: str) -> tuple[ResponseBody, list[Frame]]:
+    def close(self) -> None:
+        """Stop the signature-verification threads (the store is closed by its owner)."""
+        if self._verifier is not None:
+            self._verifier.shutdown(wait=False)
+
+    async def handle(self, text: str, sig: str) -> Outcome:
         """The response to one request and the frames to send after it, in order."""
+        (outcome,) = await self.handle_batch([Request("", text, sig)])
+        return outcome
+
+    async def handle_batch(
+        self, requests: Sequence[Request], *, budget_s: float | None = None,
+    ) -> list[Outcome]:
+        """Outcomes of ``requests[:n]``, in order, after their transaction committed
+        (see the class docstring). ``n`` is all of them unless ``budget_s`` seconds
+        passed: then the batch stops after the request in hand (at least one is always
+        handled) and the caller hands the rest to a later batch."""
+        if not requests:
+            return []
         async with self._lock:
-            now = self._clock()
+            deadline = None if budget_s is None else time.monotonic() + budget_s
+            await self.open_all(requests)
+            outcomes: list[Outcome] = []
             try:
-                body = open_request(text, sig)
-            except ProtocolError as exc:
-                dev, nonce = _reply_address(text)
-                return self._error(dev, nonce, exc), []
-            try:
-                ctx = await self._admit(body, now)
-                args = parse_args(body.op, body.a)
-                result = await HANDLERS[body.op](ctx, args)
-            except ProtocolError as exc:
-                return self._error(body.dev, body.n, exc), []
+                async with self.store.transaction():
+                    for request in requests:
+                        outcomes.append(await self._handle_one(request))
+                        if deadline is not None and time.monotonic() >= deadline:
+                            break
             except Exception:
-                log.exception("op %r failed", body.op[:40])
-                return self._error(
-                    body.dev, body.n, ProtocolError(ErrorCode.INTERNAL, "internal error")
-                ), []
-            response = ResponseBody(
-                v=1, host=self.host_id, dev=body.dev, re=body.n, ok=True, r=result
-            )
-            return response, ctx.outbound
+                log.exception("event=batch_failed requests=%d", len(outcomes))
+                return [self._undone(response) for response, _ in outcomes]
+            return outcomes
+
+    async def respond_batch(
+        self, requests: Sequence[Request], *, budget_s: float | None = None,
+    ) -> list[list[Frame]]:
+        """``handle_batch`` as frames for the relay, one list per handled request: its
+        signed ``resp_to`` first, then the events and revocations it caused (nothing
+        for a body naming no requester)."""
+        outcomes = await self.handle_batch(requests, budget_s=budget_s)
+        return [self._frames(request.reply_to, *outcome)
+                for request, outcome in zip(requests, outcomes, strict=False)]
 
     async def respond(self, reply_to: str, text: str, sig: str) -> list[Frame]:
-        """``handle`` as frames for the relay: the signed ``resp_to`` first, then the
-        events and revocations it caused (nothing for a body naming no requester)."""
-        response, outbound = await self.handle(text, sig)
+        """``respond_batch`` for a single request."""
+        (frames,) = await self.respond_batch([Request(reply_to, text, sig)])
+        return frames
+
+    async def open_all(self, requests: Sequence[Request]) -> None:
+        """Verify every request not verified yet; with verification threads, a batch
+        is split between them and this thread (PyNaCl releases the GIL while it
+        verifies, so they run in parallel)."""
+        todo = [r for r in requests if r.opened is None]
+        if self._verifier is None or len(todo) < PARALLEL_VERIFY_MIN:
+            _open_each(todo)
+            return
+        loop = asyncio.get_running_loop()
+        shares = self._verify_threads + 1
+        chunks = [todo[i::shares] for i in range(shares)]
+        pending = [loop.run_in_executor(self._verifier, _open_each, c) for c in chunks[1:]]
+        _open_each(chunks[0])
+        await asyncio.gather(*pending)
+
+    def _frames(self, reply_to: str, response: ResponseBody, outbound: list[Frame]) -> list[Frame]:
         if not response.re:
             # Nobody can be told: the body does not say who asked, so no client could
             # match (or even parse) a response; the requester's call times out instead.
@@ -165,6 +262,40 @@ class Service:
             return []
         body, body_sig = sign_host_body(self.host_key, response)
         return [HostResponse(to=reply_to, body=body, sig=body_sig), *outbound]
+
+    async def _handle_one(self, request: Request) -> Outcome:
+        """One request of a batch, in its own savepoint. ``TransactionLost`` propagates:
+        the batch is then undone as a whole."""
+        now = self._clock()
+        body = request.opened
+        if isinstance(body, ProtocolError) or body is None:
+            exc = body or ProtocolError(ErrorCode.INTERNAL, "request was not verified")
+            dev, nonce = _reply_address(request.text)
+            return self._error(dev, nonce, exc), []
+        try:
+            async with self.store.savepoint():
+                ctx = await self._admit(body, now)
+                args = parse_args(body.op, body.a)
+                result = await HANDLERS[body.op](ctx, args)
+        except ProtocolError as exc:
+            return self._error(body.dev, body.n, exc), []
+        except TransactionLost:
+            raise
+        except Exception:
+            log.exception("op %r failed", body.op[:40])
+            return self._error(
+                body.dev, body.n, ProtocolError(ErrorCode.INTERNAL, "internal error")
+            ), []
+        response = ResponseBody(v=1, host=self.host_id, dev=body.dev, re=body.n, ok=True, r=result)
+        return response, ctx.outbound
+
+    def _undone(self, response: ResponseBody) -> Outcome:
+        """What to answer for a request whose transaction did not commit."""
+        if not response.ok:
+            return response, []
+        return self._error(
+            response.dev, response.re, ProtocolError(ErrorCode.INTERNAL, "internal error")
+        ), []
 
     async def _admit(self, body: RequestBody, now: int) -> Context:
         """Checks that do not depend on the op; returns the verified caller's context."""
@@ -196,17 +327,16 @@ class Service:
             acct = await ops_account.register_device(self.store, args, body.dev, now)
         else:
             acct = await self._device_account(dev, body.dev)
-        return Context(self.store, self.host_key, self.host_id, body.op, now, dev, acct)
+        return Context(self.store, self.host_key, self.host_id, body.op, now, dev, acct,
+                       authz=self._authz)
 
     async def _device_account(self, dev: bytes, shown: str) -> bytes:
-        row = await self.store.fetchone(
-            "SELECT acct, revoked_at FROM devices WHERE dev = ?", (dev,)
-        )
+        row = await self._authz.device(self.store, dev)
         if row is None:
             raise fail(ErrorCode.UNKNOWN_DEVICE, f"device {shown!r} is not registered: send hello")
-        if row["revoked_at"] is not None:
+        if row.revoked_at is not None:
             raise fail(ErrorCode.DEVICE_REVOKED, f"device {shown!r} was revoked")
-        return bytes(row["acct"])
+        return row.acct
 
     def _error(self, dev: str, nonce: str, exc: ProtocolError) -> ResponseBody:
         return ResponseBody(

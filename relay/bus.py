@@ -4,6 +4,8 @@ Subjects are per destination:
   ``host.<host_id>``               frames for a host (wire text, pushed as is)
   ``conn.<conn_id>``               frames for one client connection (wire text)
   ``topic.<host>.<space>.<chan>``  a channel's events (wire text, encoded once)
+  ``eph.<host>.<space>``           a space's presence and typing (relay.hub: sender, chan
+                                   and wire text, see ``ephemeral_data``)
   ``ctl.<host>``                   control messages about a host (relay.control)
 A subject ending in ``.*`` subscribes to every subject with that prefix (Redis PSUBSCRIBE).
 Ids never contain a dot, so subjects are unambiguous.
@@ -24,7 +26,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from hearth.keys import now_ms
-from relay.settings import RateLimit
+from hearth.ratelimit import RateLimit
 
 log = logging.getLogger("hearth.relay")
 
@@ -60,6 +62,22 @@ def conn_subject(conn_id: str) -> str:
 
 def topic_subject(host_id: str, space: str, chan: str) -> str:
     return f"topic.{host_id}.{space}.{chan}"
+
+
+def eph_subject(host_id: str, space: str) -> str:
+    return f"eph.{host_id}.{space}"
+
+
+def ephemeral_data(sender: str, chan: str, wire: str) -> str:
+    """Bus data of an ephemeral update: the sending connection (so every relay can leave
+    it out), the channel (``*``: the whole space) and the ``eph`` frame's wire text.
+    Connection and channel ids never contain a space."""
+    return f"{sender} {chan} {wire}"
+
+
+def parse_ephemeral_data(data: str) -> tuple[str, str, str]:
+    sender, chan, wire = data.split(" ", 2)
+    return sender, chan, wire
 
 
 def ctl_subject(host_id: str) -> str:

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from hearth.frames import Challenge
+from hearth.ratelimit import TokenBucket
 from relay.bus import Handler
 from relay.outbox import Outbox
-from relay.ratelimit import FrameLimiter, TokenBucket
+from relay.ratelimit import FrameLimiter
 
 
 class Kind(StrEnum):

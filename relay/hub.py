@@ -19,11 +19,13 @@ import orjson
 
 from hearth.auth import new_challenge, verify_client_hello, verify_host_hello
 from hearth.b64 import b64e
+from hearth.ephemeral import check_route, parse_body
 from hearth.errors import ErrorCode, ProtocolError
 from hearth.frames import (
     ClientRequest,
     ClientResponse,
     CloseCode,
+    Ephemeral,
     Error,
     Event,
     ForwardedRequest,
@@ -47,13 +49,17 @@ from hearth.frames import (
     encode_frame,
 )
 from hearth.keys import now_ms
+from hearth.ratelimit import TokenBucket
 from hearth.token import ALL_CHANNELS, READ
 from relay.bus import (
     CTL_ALL,
     Bus,
     conn_subject,
     ctl_subject,
+    eph_subject,
+    ephemeral_data,
     host_subject,
+    parse_ephemeral_data,
     topic_subject,
 )
 from relay.connection import Connection, Kind
@@ -62,7 +68,7 @@ from relay.identity_limits import IdentityLimiter
 from relay.labelled import Children
 from relay.metrics import RelayMetrics
 from relay.outbox import Outbox
-from relay.ratelimit import FrameLimiter, TokenBucket
+from relay.ratelimit import FrameLimiter
 from relay.revocations import Revocations, revocation
 from relay.settings import RelaySettings
 from relay.subscriptions import Subscriptions, Topic
@@ -308,6 +314,8 @@ class Hub:
             await self._subscribe(conn, frame)
         elif isinstance(frame, Unsubscribe):
             self._unsubscribe(conn, frame)
+        elif isinstance(frame, Ephemeral):
+            await self._ephemeral(conn, frame)
         elif isinstance(frame, HostResponse):
             await self.bus.publish(
                 conn_subject(frame.to),
@@ -458,8 +466,11 @@ class Hub:
         except ProtocolError as exc:
             self._refuse(conn, exc.code, exc.message, "sub")
             return
+        new_space = (token.host, token.space) not in self.subs.by_space
         for topic in self.subs.add(conn, topics, token):
             await self.bus.subscribe(topic_subject(*topic), self._topic_handler(topic))
+        if new_space:
+            await self.bus.subscribe(eph_subject(token.host, token.space), self._on_ephemeral)
         self.metrics.subscriptions.set(len(self.subs.by_topic))
         self._send(
             conn, Subscribed(host=token.host, space=token.space, chans=[t[2] for t in topics],
@@ -477,6 +488,38 @@ class Hub:
         self._unsubscribe_topics(emptied)
         self._send(conn, Unsubscribed(host=unsub.host, space=unsub.space,
                                       chans=[t[2] for t in topics], reason="left"))
+
+    async def _ephemeral(self, conn: Connection, frame: Ephemeral) -> None:
+        """Presence and typing: accepted only from a connection that follows the frame's
+        route (the channel, its space's ``*``, or for space-wide presence any channel of
+        the space) under a live token, which the relay only ever accepts for the
+        connection's own device; and only naming that device and account. Fanned out to
+        the route's other subscribers on every relay; never sent to a host, never stored.
+        The relay does not verify the device signature (no per-frame crypto here):
+        receivers do, against the space's roster."""
+        topic = (frame.host, frame.space, frame.chan)
+        try:
+            if self.subs.covering(conn, topic, self.wall_ms()) is None:
+                where = (f"space {frame.space!r}" if frame.chan == ALL_CHANNELS
+                         else f"channel {frame.chan!r} of space {frame.space!r}")
+                raise ProtocolError(
+                    ErrorCode.FORBIDDEN,
+                    f"'eph' to {where} on host {frame.host} needs a live subscription "
+                    "covering it on this connection: subscribe first",
+                )
+            body = parse_body(frame.body)
+            check_route(body, frame)
+            if body.dev != conn.device or body.acct != conn.identity:
+                raise ProtocolError(
+                    ErrorCode.FORBIDDEN,
+                    f"eph body names device {body.dev} of account {body.acct}, but this "
+                    f"connection is device {conn.device} of account {conn.identity}",
+                )
+        except ProtocolError as exc:
+            self._refuse(conn, exc.code, exc.message, "eph")
+            return
+        await self.bus.publish(eph_subject(frame.host, frame.space),
+                               ephemeral_data(conn.id, frame.chan, encode_frame(frame)))
 
     async def _revoke(self, conn: Connection, frame: Revoke) -> None:
         if (frame.acct is None) == (frame.dev is None):
@@ -543,6 +586,23 @@ class Hub:
             queued += self._queue(conn, data)
         self._frames_out(Kind.CLIENT, "event").inc(queued)
         self.metrics.fanout_seconds.observe(time.perf_counter() - started)
+
+    def _on_ephemeral(self, subject: str, data: str) -> None:
+        """``eph.<host>.<space>``: presence (chan ``*``) for every local subscriber of any
+        channel of the space; typing for the subscribers of its channel and of the
+        space's ``*``; never for the sender's own connection."""
+        _, host_id, space = subject.split(".")
+        sender, chan, wire = parse_ephemeral_data(data)
+        wall = self.wall_ms()
+        if self.subs.due(wall):
+            self._end_subscriptions(self.subs.expired(wall), "expired")
+        if chan == ALL_CHANNELS:
+            targets = self.subs.in_space((host_id, space))
+        else:
+            targets = set(self.subs.by_topic.get((host_id, space, chan), ()))
+            targets.update(self.subs.by_topic.get((host_id, space, ALL_CHANNELS), ()))
+        queued = sum(self._queue(conn, wire) for conn in targets if conn.id != sender)
+        self._frames_out(Kind.CLIENT, "eph").inc(queued)
 
     def _on_control(self, subject: str, data: str) -> None:
         """``ctl.<host>``: host replaced / gone, or a revocation; seen by every relay."""
@@ -642,8 +702,12 @@ class Hub:
                                               chans=[t[2] for t in removed], reason=reason))
 
     def _unsubscribe_topics(self, topics: Iterable[Topic]) -> None:
+        spaces: set[tuple[str, str]] = set()
         for topic in topics:
             self.bus.unsubscribe(topic_subject(*topic), self._topic_handler(topic))
+            spaces.add((topic[0], topic[1]))
+        for host_id, space in spaces - self.subs.by_space.keys():
+            self.bus.unsubscribe(eph_subject(host_id, space), self._on_ephemeral)
         self.metrics.subscriptions.set(len(self.subs.by_topic))
 
 

@@ -8,9 +8,8 @@ admitted, up to one share interval late (docs/scaling.md has the trade-off).
 
 from __future__ import annotations
 
+from hearth.ratelimit import RateLimit, TokenBucket
 from relay.bus import Usage
-from relay.ratelimit import TokenBucket
-from relay.settings import RateLimit
 
 
 class IdentityLimiter:

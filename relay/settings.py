@@ -6,19 +6,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from hearth.frames import CLIENT_TAGS, HOST_TAGS
-from hearth.limits import MAX_CLIENT_FRAME, MAX_HOST_FRAME, MAX_SUBSCRIPTIONS
+from hearth.limits import (
+    HOST_FRAME_RATES,
+    HOST_ID_RATE,
+    MAX_CLIENT_FRAME,
+    MAX_HOST_FRAME,
+    MAX_SUBSCRIPTIONS,
+)
+from hearth.ratelimit import RateLimit, parse_rate
 
-
-@dataclass(frozen=True, slots=True)
-class RateLimit:
-    """A token bucket: ``rate`` frames per second sustained, bursts of up to ``burst``."""
-
-    rate: float
-    burst: float
-
-    def __post_init__(self) -> None:
-        if self.rate <= 0 or self.burst < 1:
-            raise ValueError(f"rate limit needs rate > 0 and burst >= 1, got {self!r}")
+__all__ = ["RateLimit", "RelaySettings"]
 
 
 def _client_rates() -> dict[str, RateLimit]:
@@ -27,21 +24,16 @@ def _client_rates() -> dict[str, RateLimit]:
         "req": RateLimit(20, 60),
         "sub": RateLimit(10, 100),
         "unsub": RateLimit(10, 100),
+        # Presence goes out on subscribe, every 30 s and on tab visibility changes, once
+        # per followed space; typing at most every 3 s. The burst lets a client in 20
+        # spaces announce itself at once; the rate refuses typing floods.
+        "eph": RateLimit(2, 20),
         "ping": RateLimit(1, 5),
     }
 
 
 def _host_rates() -> dict[str, RateLimit]:
-    # A host is one authenticated party serving a whole community: its limits guard the
-    # relay against a runaway host, not against normal bursts (a group commit can
-    # acknowledge and publish a few thousand messages at once).
-    return {
-        "host_hello": RateLimit(1, 3),
-        "resp_to": RateLimit(10_000, 20_000),
-        "pub": RateLimit(10_000, 20_000),
-        "revoke": RateLimit(50, 500),
-        "ping": RateLimit(1, 5),
-    }
+    return dict(HOST_FRAME_RATES)
 
 
 def default_web_dir() -> Path:
@@ -103,7 +95,7 @@ class RelaySettings:
     host_rates: dict[str, RateLimit] = field(default_factory=_host_rates)
     account_rate: RateLimit = RateLimit(50, 200)
     """All frames of all connections of one account, together."""
-    host_id_rate: RateLimit = RateLimit(20_000, 40_000)
+    host_id_rate: RateLimit = HOST_ID_RATE
     """All frames of all connections of one host id, together."""
     flood: RateLimit = RateLimit(2, 30)
     """Refused frames a connection may send; beyond it, it is closed FLOODING."""
@@ -125,20 +117,6 @@ class RelaySettings:
     @property
     def static_dir(self) -> Path:
         return self.web_dir if self.web_dir is not None else default_web_dir()
-
-
-def parse_rate(spec: str) -> tuple[str, RateLimit]:
-    """``NAME=RATE[/BURST]`` (burst defaults to twice the rate) -> (NAME, RateLimit)."""
-    name, eq, value = spec.partition("=")
-    rate_text, _, burst_text = value.partition("/")
-    try:
-        rate = float(rate_text)
-        limit = RateLimit(rate, float(burst_text) if burst_text else max(1.0, 2 * rate))
-    except ValueError:
-        raise ValueError(f"rate {spec!r} is not NAME=RATE[/BURST], e.g. req=50/100") from None
-    if not eq or not name:
-        raise ValueError(f"rate {spec!r} is not NAME=RATE[/BURST], e.g. req=50/100")
-    return name, limit
 
 
 def with_rates(settings: RelaySettings, specs: list[str]) -> RelaySettings:

@@ -11,6 +11,9 @@ from hearth.token import CapabilityToken
 
 Topic = tuple[str, str, str]
 """(host id, space, channel); the host is always the token's issuer."""
+SpaceKey = tuple[str, str]
+"""(host id, space)."""
+ALL = "*"
 
 S = TypeVar("S", bound=Hashable)
 """A subscriber. The relay uses its Connection objects (hashed by identity), so that a
@@ -31,8 +34,9 @@ class _Entry(Generic[S]):
 
 class Subscriptions(Generic[S]):
     """Invariants: ``by_topic`` and ``by_conn`` mirror each other exactly (the same
-    subscriptions, under the token that allowed each); ``by_host[h]`` is the set of topics
-    of host ``h`` that have at least one subscriber; every live subscription is in the
+    subscriptions, under the token that allowed each); ``by_host[h]`` (``by_space[(h, s)]``)
+    is the set of topics of host ``h`` (of its space ``s``) that have at least one
+    subscriber; every live subscription is in the
     expiry heap exactly once under its token's ``exp``, so ``due(now)`` is False only
     while no subscription's token has expired."""
 
@@ -40,6 +44,7 @@ class Subscriptions(Generic[S]):
         self.by_topic: dict[Topic, dict[S, CapabilityToken]] = {}
         self.by_conn: dict[S, dict[Topic, _Entry[S]]] = {}
         self.by_host: dict[str, set[Topic]] = {}
+        self.by_space: dict[SpaceKey, set[Topic]] = {}
         # (exp, tie-breaker, entry): the counter keeps heapq from comparing entries.
         self._expiry: list[tuple[int, int, _Entry[S]]] = []
         self._order = itertools.count()
@@ -60,6 +65,7 @@ class Subscriptions(Generic[S]):
             if subscribers is None:
                 subscribers = self.by_topic[topic] = {}
                 self.by_host.setdefault(topic[0], set()).add(topic)
+                self.by_space.setdefault((topic[0], topic[1]), set()).add(topic)
                 fresh.append(topic)
             subscribers[sub] = token
             old = mine.get(topic)
@@ -90,10 +96,36 @@ class Subscriptions(Generic[S]):
                 host_topics.discard(topic)
                 if not host_topics:
                     del self.by_host[topic[0]]
+                space_topics = self.by_space[(topic[0], topic[1])]
+                space_topics.discard(topic)
+                if not space_topics:
+                    del self.by_space[(topic[0], topic[1])]
                 emptied.append(topic)
         if not mine:
             del self.by_conn[sub]
         return removed, emptied
+
+    def covering(self, sub: S, topic: Topic, now_ms: int) -> CapabilityToken | None:
+        """A live token under which ``sub`` follows ``topic``: that channel, or its space's
+        ``*``; for a ``*`` topic (space-wide), any channel of the space. None if none is
+        held, or every one that would cover it has expired (the sweep may not have ended
+        it yet)."""
+        mine = self.by_conn.get(sub)
+        if not mine:
+            return None
+        host, space, chan = topic
+        if chan == ALL:
+            entries = [e for t, e in mine.items() if t[0] == host and t[1] == space]
+        else:
+            entries = [e for t in (topic, (host, space, ALL)) if (e := mine.get(t)) is not None]
+        return next((e.token for e in entries if e.token.exp > now_ms), None)
+
+    def in_space(self, key: SpaceKey) -> set[S]:
+        """Every subscriber of any topic of the space (each once)."""
+        found: set[S] = set()
+        for topic in self.by_space.get(key, ()):
+            found.update(self.by_topic[topic])
+        return found
 
     def drop(self, sub: S) -> list[Topic]:
         """Forget every subscription of a closed connection; returns the emptied topics."""

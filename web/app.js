@@ -6,6 +6,7 @@
  */
 
 import { HostSession } from './chat/host_session.js';
+import { Presence } from './chat/presence.js';
 import { loadRecovery, saveRecovery } from './e2e/recovery_store.js';
 import { SecureClient } from './e2e/secure.js';
 import { TrustStore } from './e2e/trust.js';
@@ -46,6 +47,7 @@ export class App {
   persisted = false;
   /** @type {ReturnType<typeof setInterval> | undefined} */ memberPoll;
   /** @type {Map<string, SecureClient>} end-to-end encryption, by host */ secures = new Map();
+  /** @type {Map<string, Presence>} presence and typing, by host */ presences = new Map();
   /** @type {import('./crypto/recovery.js').Recovery | null} */ recovery = null;
   trust = new TrustStore();
   /** @type {Set<string>} warnings already shown (key changes, uncertified devices) */
@@ -97,6 +99,16 @@ export class App {
     this.render();
     await Promise.all([...this.sessions.values()].map((s) => this.#startSession(s)));
     window.addEventListener('online', () => { for (const c of this.conns.values()) c.retryNow(); });
+    // Away while the tab is hidden, online when it is back; offline when the page goes.
+    document.addEventListener('visibilitychange', () => {
+      for (const p of this.presences.values()) p.announce();
+    });
+    window.addEventListener('pagehide', () => {
+      for (const p of this.presences.values()) p.leave();
+    });
+    window.addEventListener('pageshow', (e) => {
+      if (e.persisted) for (const p of this.presences.values()) p.back();
+    });
     window.addEventListener('hashchange', () => void this.handleLink(location.href));
   }
 
@@ -129,6 +141,11 @@ export class App {
       if (/** @type {CustomEvent} */ (e).detail.learned) this.view?.retryUnreadable();
     });
     this.secures.set(saved.hostId, secure);
+    const presence = new Presence(session, secure);
+    presence.addEventListener('change', () => {
+      if (this.current.hostId === saved.hostId) renderMembers(this);
+    });
+    this.presences.set(saved.hostId, presence);
     session.addEventListener('spaces', () => {
       this.#fixSelection();
       this.render();
@@ -316,6 +333,7 @@ export class App {
       this.view = new ChannelView(session, this.secure(session.hostId), space, channel, {
         nameOf: (acct) => this.nameOf(acct), myAccount: this.identity.account,
         ensureRecovery: () => this.ensureRecovery(),
+        presence: /** @type {Presence} */ (this.presences.get(session.hostId)),
       });
       void this.view.open();
     } else {
@@ -432,6 +450,8 @@ export class App {
       } catch (e) {
         this.sessions.delete(hostId);
         this.secures.delete(hostId);
+        this.presences.get(hostId)?.stop();
+        this.presences.delete(hostId);
         throw e;
       }
       await this.#saveHost(saved);
@@ -488,6 +508,10 @@ export class App {
 
   /** Give the device up to another tab. */
   stop() {
+    for (const p of this.presences.values()) {
+      p.leave();
+      p.stop();
+    }
     for (const s of this.sessions.values()) s.stop();
     for (const c of this.conns.values()) c.stop();
     clearInterval(this.memberPoll);

@@ -16,6 +16,8 @@ an :class:`E2EError` with a plain-words :class:`Reason`.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,11 +31,19 @@ from hearth.crypto.sender_session import OutboundSession, ratchet_to
 from hearth.e2e.keystore import ChannelRef, InboundRef, KeyStore, Outbound
 from hearth.e2e.reasons import E2EError, Reason, reason_for
 from hearth.e2e.roster import Roster, verify_roster
+from hearth.ephemeral import EphemeralBody, check_sender
 from hearth.errors import ErrorCode, ProtocolError
 from hearth.keys import now_ms
 from hearth.limits import KEY_SHARES_PER_PUT, PREKEYS_LOW, PREKEYS_PER_PUT
 
 DAY_MS = 24 * 3600 * 1000
+EPHEMERAL_ROSTER_TTL_MS = 10_000
+"""Presence and typing are judged against a roster at most this old (one ``space.devices``
+per space per 10 s, not one per update); a device it does not know forces a fresh one,
+at most every EPHEMERAL_ROSTER_RETRY_MS."""
+EPHEMERAL_ROSTER_RETRY_MS = 2_000
+
+log = logging.getLogger("hearth.e2e")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +121,35 @@ class SecureClient:
             listing = await self._call("space.devices", space=space)
             held = verify_roster(space, listing, now_ms())
             self.rosters[space] = held
+        return held
+
+    # ---- presence and typing ---------------------------------------------------------
+
+    async def next_ephemeral(self, wait_s: float = 10.0) -> EphemeralBody:
+        """The next presence or typing update on this host from a certified, unrevoked
+        device of a current member of its space; anything else is dropped and logged.
+        Reads the client's ``ephemerals``: one SecureClient per Client consumes them."""
+        async with asyncio.timeout(wait_s):
+            while True:
+                body = await self.client.ephemerals.get()
+                if body.host != self.host_id:
+                    log.info("dropped an ephemeral update for another host %s", body.host)
+                    continue
+                try:
+                    check_sender(body, await self._ephemeral_roster(body))
+                except ProtocolError as exc:
+                    log.info("dropped an ephemeral update: %s", exc)
+                    continue
+                return body
+
+    async def _ephemeral_roster(self, body: EphemeralBody) -> Roster:
+        held = self.rosters.get(body.space)
+        age = now_ms() - held.fetched_at if held is not None else None
+        unknown = held is not None and b64d(body.dev, field="dev") not in held.devices
+        if (age is None or age >= EPHEMERAL_ROSTER_TTL_MS
+                or (unknown and age >= EPHEMERAL_ROSTER_RETRY_MS)):
+            return await self.roster(body.space, fresh=True)
+        assert held is not None
         return held
 
     # ---- sending -------------------------------------------------------------------

@@ -16,8 +16,8 @@ def start_relay(tmp: Path, *extra: str) -> Relay:
     return processes.start_relay(tmp, *extra, log_level="warning")
 
 
-def start_host(tmp: Path, relay: Relay) -> Host:
-    return processes.start_host(tmp, relay, log_level="warning")
+def start_host(tmp: Path, relay: Relay, *extra: str) -> Host:
+    return processes.start_host(tmp, relay, log_level="warning", extra=extra)
 
 
 @dataclass

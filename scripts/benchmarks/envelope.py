@@ -3,9 +3,9 @@
 Every envelope carries the publisher's send time (``time.monotonic_ns``: one clock
 for every process on the machine) so a receiver can compute publish-to-deliver
 latency. ``OpaqueEnvelope`` is what the host and relay see today: opaque bytes of a
-typical ciphertext size. The end-to-end sender-key client drops in as another
-``EnvelopeCodec`` (seal = encrypt + sign with the channel's outbound session,
-stamp = verify + decrypt), without touching the generators.
+typical ciphertext size. The real sender-key crypto is the other codec
+(benchmarks.sender_key: seal = encrypt + sign with the channel's outbound session,
+stamp = verify + decrypt), used by the latency-with-real-crypto runs.
 """
 
 from __future__ import annotations
@@ -23,14 +23,21 @@ _STAMP_CHARS = 12
 """base64url characters of the first 9 envelope bytes: the 8-byte stamp and a fixed byte."""
 
 
-class EnvelopeCodec(Protocol):
-    def seal(self, stamp_ns: int) -> bytes:
-        """An envelope carrying ``stamp_ns``."""
+class Sealer(Protocol):
+    def seal(self, stamp_ns: int, msg_id: str) -> bytes:
+        """An envelope carrying ``stamp_ns``, for the message ``msg_id``."""
         ...
 
+
+class Stamper(Protocol):
     def stamp(self, frame: bytes) -> int | None:
         """The send time inside a received ``event`` frame (None for any other frame)."""
         ...
+
+
+class EnvelopeCodec(Sealer, Stamper, Protocol):
+    """Both sides of one envelope format (the real crypto splits them: one publisher
+    session, one inbound session per receiving device)."""
 
 
 class OpaqueEnvelope:
@@ -46,7 +53,7 @@ class OpaqueEnvelope:
             raise ValueError(f"an envelope needs at least 9 bytes for its stamp, got {size}")
         self._padding = b"\x01" + os.urandom(size - 9)
 
-    def seal(self, stamp_ns: int) -> bytes:
+    def seal(self, stamp_ns: int, msg_id: str = "") -> bytes:
         return stamp_ns.to_bytes(8, "big") + self._padding
 
     def stamp(self, frame: bytes) -> int | None:

@@ -5,7 +5,8 @@ Fan-out: for 10, 100 and 1,000 subscribers of one channel, closed-loop bursts
 (a stand-in host replaying signed events) and (c) the bare app, alternating
 REPEATS times; the best run of each counts. Latency under load: open-loop runs at
 25/50/90 % of the best end-to-end publish rate at LATENCY_SUBSCRIBERS subscribers,
-through the host and relay and through the bare app at the same rate.
+through the host and relay and through the bare app at the same rate, then once more
+through the host and relay with the real sender-key crypto (benchmarks.crypto_latency).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks import crypto_latency
 from benchmarks.profile import Hotspot, hotspots, start_recording
 from benchmarks.results import Row
 from benchmarks.rig import VIAS, Rig, Run
@@ -35,6 +37,7 @@ class FanoutResults:
     rows: list[Row] = field(default_factory=list)
     runs: dict[tuple[str, int], Run] = field(default_factory=dict)
     latency: dict[tuple[str, float], Run] = field(default_factory=dict)
+    crypto_rows: list[Row] = field(default_factory=list)
     profile_samples: float = 0.0
     """Seconds of on-CPU samples."""
     profile: list[Hotspot] = field(default_factory=list)
@@ -74,6 +77,7 @@ def measure(rig: Rig, out: Path) -> FanoutResults:
         if target == SUBSCRIBER_STEPS[-1]:
             _profile(rig, res, out)
     _fanout_rows(res)
+    res.rows += res.crypto_rows
     return res
 
 
@@ -104,7 +108,11 @@ def _latency(rig: Rig, res: FanoutResults) -> None:
         for via in ("host", "bare"):
             res.latency[(via, fraction)] = rig.run(
                 "paced", via=via, rate=rate, count=int(rate * PACED_S) + 1, max_s=PACED_S)
+        crypto = rig.run("paced", via="host", rate=rate, count=int(rate * PACED_S) + 1,
+                         max_s=PACED_S, decrypting=crypto_latency.DECRYPTING)
+        res.latency[("crypto", fraction)] = crypto
         run, bare = res.latency[("host", fraction)], res.latency[("bare", fraction)]
+        res.crypto_rows += crypto_latency.rows(fraction, rate, crypto, run, bare)
         points = (50, 99, 99.9)
         mine, base = run.latency_ms(*points), bare.latency_ms(*points)
         for q, value, floor in zip(points, mine, base, strict=True):

@@ -18,11 +18,12 @@ from typing import Any
 
 from nacl.signing import SigningKey
 
-from benchmarks.envelope import OpaqueEnvelope, stamp_text
+from benchmarks.envelope import OpaqueEnvelope, Sealer, stamp_text
+from benchmarks.sender_key import SenderKeySeal
 from benchmarks.wsload import Link, open_link
 from hearth.auth import host_hello
 from hearth.b64 import b64e
-from hearth.client import Client, HostClient, RequestError
+from hearth.client import Client, HostClient, RequestError, new_message_id
 from hearth.frames import (
     Challenge,
     Error,
@@ -88,7 +89,8 @@ def event_frame(key: SigningKey, space: str, chan: str, envelope: bytes, *, pub:
 
 class Publisher:
     def __init__(self) -> None:
-        self.codec = OpaqueEnvelope()
+        self.opaque = OpaqueEnvelope()
+        self.codec: Sealer = self.opaque
         self.client: Client | None = None
         self.api: HostClient | None = None
         self.space = self.chan = ""
@@ -126,7 +128,7 @@ class Publisher:
         welcome = decode_frame(await link.recv(), HostWelcome | Error)
         if isinstance(welcome, Error):
             raise RuntimeError(f"relay refused the host: {welcome.code}: {welcome.msg}")
-        frame = event_frame(key, DIRECT_SPACE, DIRECT_CHAN, self.codec.seal(0), pub=True)
+        frame = event_frame(key, DIRECT_SPACE, DIRECT_CHAN, self.opaque.seal(0), pub=True)
         self.senders["direct"] = LinkSender(link, frame, stamp_text(0), b'{"t":"pong"',
                                             trailer=encode_frame(Ping(n=1)))
         return b64e(bytes(key))
@@ -136,12 +138,26 @@ class Publisher:
         bare app never verifies, so one signature serves the whole run)."""
         link = await open_link(f"{url}/pub")
         frame = event_frame(SigningKey.generate(), "bench-space", "bench-chan",
-                            self.codec.seal(0), pub=False)
+                            self.opaque.seal(0), pub=False)
         self.senders["bare"] = LinkSender(link, frame, stamp_text(0), b"ack")
+
+    async def sender_key(self, on: bool) -> str:
+        """Seal the ``host`` publishes with a fresh real sender session (``on``) or go back
+        to opaque envelopes; returns the session key (b64url) to hand to the receivers."""
+        if not on:
+            self.codec = self.opaque
+            return ""
+        assert self.client is not None and self.api is not None
+        sealer = SenderKeySeal(self.client.identity.device.signing, self.api.host_id,
+                               self.space, self.chan)
+        self.codec = sealer
+        return sealer.rotate()
 
     async def _publish_host(self, stamp_ns: int) -> None:
         assert self.api is not None
-        await self.api.publish(self.space, self.chan, self.codec.seal(stamp_ns))
+        msg_id = new_message_id()
+        await self.api.publish(self.space, self.chan, self.codec.seal(stamp_ns, msg_id),
+                               msg_id=msg_id)
 
     # ---- closed loop -----------------------------------------------------------------
 

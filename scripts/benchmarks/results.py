@@ -37,4 +37,6 @@ def fmt(value: float) -> str:
         return f"{value:.0f}"
     if value >= 10:
         return f"{value:.1f}"
+    if 0 < abs(value) < 0.01:
+        return f"{value:.2g}"
     return f"{value:.2f}"

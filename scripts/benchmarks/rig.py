@@ -27,7 +27,12 @@ LOAD_RATES = (
 )
 """Relay rate limits raised for the load generator: one publisher device sends far more
 than the per-connection and per-account defaults (20 req/s, 50 frames/s), and the host
-publishes far more than 1,000 events/s."""
+publishes far more than its defaults allow."""
+HOST_PACE = (
+    "--relay-rate", "pub=100000/100000", "--relay-rate", "resp_to=100000/100000",
+    "--relay-rate", "host_id=200000/200000",
+)
+"""The same raised host limits, told to the host so that it paces itself to them."""
 JOIN_WAIT_S = 120.0
 RUN_WAIT_S = 60.0
 
@@ -45,7 +50,13 @@ class Run:
     busy: dict[str, float]
     closed: int
     samples: np.ndarray = field(repr=False)
+    sent: np.ndarray = field(repr=False)
+    """The send stamp of each sample: samples with one stamp belong to one message."""
     overloaded: bool = False
+    decrypting: int = 0
+    """Subscribers that verified and decrypted (0: opaque envelopes, every one stamped)."""
+    failures: int = 0
+    """Events a decrypting subscriber could not verify or decrypt."""
 
     @property
     def deliveries_per_s(self) -> float:
@@ -57,6 +68,15 @@ class Run:
 
     def latency_ms(self, *qs: float) -> list[float]:
         return percentiles_ms(self.samples, qs)
+
+    def last_per_message_ms(self, *qs: float) -> list[float]:
+        """Percentiles of each message's latency to the last subscriber that recorded it."""
+        if self.samples.size == 0:
+            return percentiles_ms(self.samples, qs)
+        _, which = np.unique(self.sent, return_inverse=True)
+        last = np.zeros(int(which.max()) + 1, dtype=np.int64)
+        np.maximum.at(last, which, self.samples)
+        return percentiles_ms(last, qs)
 
     @property
     def lost(self) -> int:
@@ -80,7 +100,7 @@ class Rig:
         self.servers: dict[str, Process] = {}
         self.relay: Relay = start_relay(tmp, *LOAD_RATES)
         self.servers["relay"] = self.relay.process
-        self.host: Host = start_host(tmp, self.relay)
+        self.host: Host = start_host(tmp, self.relay, *HOST_PACE)
         self.servers["host"] = self.host.process
         self.bare: BareApp = start_bare_app(tmp)
         self.servers["bare"] = self.bare.process
@@ -114,13 +134,20 @@ class Rig:
         pids["generators"] = [w.pid for w in (self.publisher, *self.groups)]
         return CpuWindow(pids)
 
-    def run(self, method: str, **kwargs: Any) -> Run:
-        """Arm the subscribers, run ``publisher.<method>(**kwargs)``, collect deliveries."""
-        for group in self.groups:
-            group.call("arm", 10)
+    def run(self, method: str, *, decrypting: int = 0, **kwargs: Any) -> Run:
+        """Arm the subscribers, run ``publisher.<method>(**kwargs)``, collect deliveries.
+
+        ``decrypting`` > 0: the publisher seals with a fresh real sender session whose key
+        goes to that many Hearth subscribers (spread over the processes) before the run;
+        they decrypt every event, the others only count them."""
+        key = self.publisher.call("sender_key", 10, on=True) if decrypting else ""
+        for group, share in zip(self.groups, self._shares(decrypting), strict=True):
+            group.call("arm", 10, sender_key=key, decrypting=share)
         window = self.cpu_window()
         window.start()
         pub = self.publisher.call(method, RUN_WAIT_S, **kwargs)
+        if decrypting:
+            self.publisher.call("sender_key", 10, on=False)
         for group, mine in zip(self.groups, self._shares(self.subscribers), strict=True):
             group.send("collect", expected=pub["acked"] * mine, wait_s=15.0)
         seen = [group.result(RUN_WAIT_S) for group in self.groups]
@@ -133,8 +160,9 @@ class Rig:
             errors=pub["errors"], deliveries=deliveries,
             seconds=(end - pub["first_ns"]) / 1e9, busy=busy,
             closed=sum(s["closed"] for s in seen),
-            samples=merge(s["samples"] for s in seen),
-            overloaded=bool(pub.get("overloaded", False)),
+            samples=merge(s["samples"] for s in seen), sent=merge(s["sent"] for s in seen),
+            overloaded=bool(pub.get("overloaded", False)), decrypting=decrypting,
+            failures=sum(s["failures"] for s in seen),
         )
 
     def close(self) -> None:

@@ -17,8 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import connections, fanout, store
+from benchmarks import browser, connections, crypto_latency, envelopes, fanout, store
 from benchmarks.connections import Curve
+from benchmarks.envelopes import Point
 from benchmarks.fanout import FanoutResults
 from benchmarks.profile import by_package
 from benchmarks.report import chart, markdown_table, text_table
@@ -30,7 +31,7 @@ DOC = ROOT / "docs" / "benchmarks.md"
 PNG = ROOT / "docs" / "benchmarks.png"
 START = "<!-- GENERATED: scripts/bench rewrites everything down to the end marker -->"
 END = "<!-- END GENERATED -->"
-SECTIONS = ("store", "fanout", "connections")
+SECTIONS = ("store", "fanout", "connections", "envelopes", "browser")
 
 
 def machine() -> list[str]:
@@ -127,6 +128,7 @@ def main() -> None:
     curves: dict[str, Curve] = {}
     res: FanoutResults | None = None
     timings: dict[str, float] = {}
+    points: list[Point] = []
     try:
         if "store" in only:
             started = time.monotonic()
@@ -150,14 +152,26 @@ def main() -> None:
             rows += conn_rows
             timings["connections"] = time.monotonic() - started
             print(f"connections: {timings['connections']:.0f} s", file=sys.stderr, flush=True)
-        order = {"Relay fan-out": 0, "Latency under load": 1, "Connections": 2, "Host store": 3}
+        if "envelopes" in only:
+            started = time.monotonic()
+            env_rows, points = envelopes.measure()
+            rows += env_rows
+            timings["envelopes"] = time.monotonic() - started
+            print(f"envelopes: {timings['envelopes']:.0f} s", file=sys.stderr, flush=True)
+        if "browser" in only:
+            started = time.monotonic()
+            rows += browser.measure()
+            timings["browser"] = time.monotonic() - started
+            print(f"browser: {timings['browser']:.0f} s", file=sys.stderr, flush=True)
+        order = {"Relay fan-out": 0, "Latency under load": 1, crypto_latency.SECTION: 2,
+                 "Connections": 3, "Host store": 4, envelopes.SECTION: 5, browser.SECTION: 6}
         rows.sort(key=lambda r: order.get(r.section, 9))
         print(text_table(rows))
         if res is not None:
             print("\n".join(profile_lines(res)))
         if not args.no_write and set(only) == set(SECTIONS):
             write_doc(rows, res, timings, sys.argv[1:])
-            chart(rows, curves, PNG)
+            chart(rows, curves, points, PNG)
             print(f"wrote {DOC.relative_to(ROOT)} and {PNG.relative_to(ROOT)}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

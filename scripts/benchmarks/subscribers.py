@@ -4,7 +4,11 @@ Subscribers to Hearth are real members: each gets its own identity, joins the sp
 through an invite link and obtains a capability token with the real Python client
 (hearth.client), then follows the channel over a lean ``wsload.Link`` authenticated
 with the same device. Subscribers to the bare app just connect. Either way, every
-received event is counted and its publish-to-deliver latency recorded.
+received event is counted and its publish-to-deliver latency recorded, except in a
+real-crypto run (``arm(sender_key=..., decrypting=n)``): there ``n`` Hearth subscribers
+of this process, evenly spaced in joining order (so not only the first the relay writes
+to), verify and decrypt every event (benchmarks.sender_key) and
+record the latency when decryption is done; the others only count what they receive.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from typing import Any
 
 from nacl.signing import SigningKey
 
-from benchmarks.envelope import EnvelopeCodec, OpaqueEnvelope
+from benchmarks.envelope import EnvelopeCodec, OpaqueEnvelope, Stamper
 from benchmarks.publisher import DIRECT_CHAN, DIRECT_SPACE
+from benchmarks.sender_key import SenderKeyOpen, is_event
 from benchmarks.wsload import Link, open_link
 from hearth.auth import client_hello
 from hearth.b64 import b64d
@@ -71,10 +76,14 @@ class SubscriberGroup:
     def __init__(self, codec: EnvelopeCodec | None = None) -> None:
         self.codec = codec or OpaqueEnvelope()
         self.links: list[Link] = []
+        self.hearth_links: list[Link] = []
+        self.openers: list[SenderKeyOpen] = []
         self.count = 0
         self.first_ns = 0
         self.last_ns = 0
         self.samples = array("q")
+        self.sent = array("q")
+        """The send stamp of each sample (same order): tells the samples of one message."""
 
     # ---- joining ---------------------------------------------------------------------
 
@@ -106,7 +115,9 @@ class SubscriberGroup:
             self._follow(link)
             return link
 
-        self.links += await _bounded(count, SETUP_CONCURRENCY, make)
+        joined = await _bounded(count, SETUP_CONCURRENCY, make)
+        self.links += joined
+        self.hearth_links += joined
         return len(self.links)
 
     async def join_bare(self, url: str, count: int) -> int:
@@ -138,25 +149,55 @@ class SubscriberGroup:
 
     # ---- measuring -------------------------------------------------------------------
 
-    def _follow(self, link: Link) -> None:
-        stamp = self.codec.stamp
+    def _follow(self, link: Link, codec: Stamper | None = None) -> None:
+        """Count every event on ``link`` and record its latency: at the socket read for
+        the opaque stamp, once ``codec`` is done (decrypted) when one is given."""
+        stamp = (codec or self.codec).stamp
+        clock = time.monotonic_ns if codec is not None else None
 
-        def on_text(frame: bytes, now: int) -> None:
+        def on_text(frame: bytes, arrived: int) -> None:
             sent = stamp(frame)
             if sent is None:
                 return
+            now = arrived if clock is None else clock()
             if not self.count:
                 self.first_ns = now
             self.count += 1
             self.last_ns = now
             self.samples.append(now - sent)
+            self.sent.append(sent)
 
         link.on_text = on_text
 
-    async def arm(self) -> None:
-        """Forget what was received so far."""
+    def _count_only(self, link: Link) -> None:
+        def on_text(frame: bytes, now: int) -> None:
+            if not is_event(frame):
+                return
+            if not self.count:
+                self.first_ns = now
+            self.count += 1
+            self.last_ns = now
+
+        link.on_text = on_text
+
+    async def arm(self, sender_key: str = "", decrypting: int = 0) -> None:
+        """Forget what was received so far. With ``sender_key``, ``decrypting`` evenly
+        spaced Hearth subscribers decrypt with it and the rest only count; without, every
+        subscriber reads the opaque stamp."""
         self.count = self.first_ns = self.last_ns = 0
         self.samples = array("q")
+        self.sent = array("q")
+        self.openers = []
+        step = max(1, len(self.hearth_links) // max(1, decrypting))
+        for i, link in enumerate(self.hearth_links):
+            if not sender_key:
+                self._follow(link)
+            elif i % step == 0 and i // step < decrypting:
+                opener = SenderKeyOpen(sender_key)
+                self.openers.append(opener)
+                self._follow(link, opener)
+            else:
+                self._count_only(link)
 
     async def collect(self, expected: int, wait_s: float) -> dict[str, Any]:
         """Wait for ``expected`` events (or ``wait_s``, or 1 s without progress)."""
@@ -170,7 +211,8 @@ class SubscriberGroup:
             await asyncio.sleep(0.01)
         return {
             "count": self.count, "first_ns": self.first_ns, "last_ns": self.last_ns,
-            "samples": self.samples.tobytes(),
+            "samples": self.samples.tobytes(), "sent": self.sent.tobytes(),
+            "failures": sum(o.failures for o in self.openers),
             "closed": sum(1 for link in self.links if not link.is_open),
         }
 

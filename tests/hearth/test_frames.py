@@ -17,6 +17,7 @@ from hearth.frames import (
     Challenge,
     ClientRequest,
     ClientResponse,
+    Ephemeral,
     Error,
     Event,
     ForwardedRequest,
@@ -67,6 +68,7 @@ SAMPLES: dict[str, Frame] = {
     "unsub": Unsubscribe(host=HOST, space="s1", chans=["general"]),
     "unsubbed": Unsubscribed(host=HOST, space="s1", chans=["general"], reason="revoked"),
     "event": Event(host=HOST, space="s1", chan="general", body=BODY, sig=SIG),
+    "eph": Ephemeral(host=HOST, space="s1", chan="*", body=BODY, sig=SIG),
     "host_status": HostStatus(host=HOST, online=False),
     "host_hello": HostHello(pk=KEY, sig=SIG),
     "host_welcome": HostWelcome(host=HOST),
@@ -107,7 +109,7 @@ def refused_host(frame: object | str | bytes, code: ErrorCode) -> str:
 def test_tag_sets() -> None:
     assert set(SAMPLES) == ALL_TAGS
     assert {SAMPLES[t].__struct_config__.tag for t in SAMPLES} == ALL_TAGS
-    assert {"hello", "req", "sub", "unsub", "ping"} == CLIENT_TAGS
+    assert {"hello", "req", "sub", "unsub", "eph", "ping"} == CLIENT_TAGS
     assert {"host_hello", "resp_to", "pub", "revoke", "ping"} == HOST_TAGS
     assert {"host_hello", "resp_to", "pub", "revoke"} == HOST_ONLY_TAGS
 

@@ -67,7 +67,7 @@ def test_signing_input_layout_literal() -> None:
 def test_context_values() -> None:
     assert {c.value for c in Context} == {
         b"host-auth", b"client-auth", b"device-cert", b"request", b"response", b"event", b"invite",
-        b"capability", b"prekey", b"message", b"key-share",
+        b"capability", b"prekey", b"message", b"key-share", b"ephemeral",
     }
     assert PUBLIC_KEY_SIZE == 32
     assert SIGNATURE_SIZE == 64

@@ -14,9 +14,9 @@ from nacl.signing import SigningKey
 
 from hearth.b64 import b64e
 from hearth.keys import host_id_from_public_key, new_device, now_ms
+from hearth.ratelimit import RateLimit
 from relay.bus import Bus, InProcessBus, bus_from_url
 from relay.bus_redis import RedisBus, redact
-from relay.settings import RateLimit
 from tests.redis_server import RedisServer
 from tests.relay.relay_helpers import connect_client, connect_host, running_relay
 

@@ -8,7 +8,8 @@ from nacl.signing import SigningKey
 
 from hearth.frames import CloseCode
 from hearth.keys import new_device
-from relay.settings import RateLimit, RelaySettings
+from hearth.ratelimit import RateLimit
+from relay.settings import RelaySettings
 from tests.relay.relay_helpers import connect_client, connect_host
 
 DEFAULTS = RelaySettings()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from hearth.ratelimit import RateLimit, TokenBucket
 from relay.bus import InProcessBus
 from relay.outbox import Outbox
-from relay.ratelimit import TokenBucket
-from relay.settings import RateLimit, RelaySettings
+from relay.settings import RelaySettings
 
 
 def test_token_bucket_bursts_refills_and_ignores_clock_steps_back() -> None:

@@ -17,6 +17,7 @@ export async function checkVectors(v, base) {
   const { hostIdFromPublicKey, publicKeyFromHostId } = await import(`${base}protocol/host_id.js`);
   const { invitePublicKey, proveInvite, parseInviteLink, formatInviteLink } =
     await import(`${base}protocol/invite.js`);
+  const { signEphemeral, openEphemeral } = await import(`${base}protocol/ephemeral.js`);
 
   const failures = [];
   let checks = 0;
@@ -92,6 +93,19 @@ export async function checkVectors(v, base) {
       openHostBody(b.host, b.text.replace('"v":1', '"v":1 '), b.sig, b.kind));
     await refused(`${b.kind} under another host id`,
       openHostBody(v.host_ids[1].host_id, b.text, b.sig, b.kind));
+  }
+  for (const e of v.ephemerals) {
+    const frame = await signEphemeral(device, v.identity.account,
+      { host: e.host, space: e.space, chan: e.chan, k: e.k, state: e.state, ts: e.ts });
+    same(`${e.k} body`, frame.body, e.body);
+    same(`${e.k} signature`, frame.sig, e.sig);
+    const route = { t: 'eph', host: e.host, space: e.space, chan: e.chan, body: e.body, sig: e.sig };
+    const opened = await openEphemeral(route, e.ts);
+    same(`${e.k} opens`, JSON.stringify(opened), e.body);
+    await refused(`${e.k} on another route`, openEphemeral({ ...route, space: 's2' }, e.ts));
+    await refused(`${e.k} with one byte changed`,
+      openEphemeral({ ...route, body: e.body.replace(`"ts":${e.ts}`, `"ts":${e.ts + 1}`) }, e.ts));
+    await refused(`${e.k} 31 s late`, openEphemeral(route, e.ts + 31_000));
   }
   if (checks < 30) failures.push(`only ${checks} checks ran`);
   return failures;

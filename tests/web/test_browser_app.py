@@ -137,10 +137,12 @@ def test_first_visit_creates_identity_and_evicted_keys_are_reported(
     shot(page, "07-keys-lost")
 
 
-def publish(relay: Relay, host: Host, invite_link: str, count: int) -> None:
-    """A Python member joins by the link and posts ``count`` opaque envelopes."""
+def publish(relay: Relay, host: Host, invite_link: str, count: int, name: str = "Bot") -> None:
+    """A Python member joins by the link and posts ``count`` opaque envelopes. Each call
+    is a new account: give it its own ``name``, or browsers that saw the last one warn
+    that "Bot"'s key changed (and that notice covers buttons the test clicks)."""
     async def run() -> None:
-        bot: Client = await connect_user(relay, host, "Bot")
+        bot: Client = await connect_user(relay, host, name)
         try:
             api = bot.host(host.host_id)
             space = (await api.redeem(invite_link.rsplit("/", 1)[1]))["space"]
@@ -247,7 +249,7 @@ def run_community_scenario(browser: Browser, contexts: list[BrowserContext], tmp
     deadline = time.monotonic() + 15
     while True:
         try:
-            publish(relay, host, link, 1)
+            publish(relay, host, link, 1, name="Bot 2")
             break
         except Exception:
             if time.monotonic() > deadline:

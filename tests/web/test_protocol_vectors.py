@@ -2,7 +2,8 @@
 
 The Python core (hearth/) makes fixed-input vectors -- certificate bytes, the hello
 signing input, request bodies and their signatures, host ids, invite proofs, host-signed
-responses and events -- and the JS twin must reproduce or accept each one exactly.
+responses and events, presence and typing bodies -- and the JS twin must reproduce or
+accept each one exactly.
 Ed25519 is deterministic, so equal signatures mean equal signed bytes.
 """
 
@@ -22,6 +23,7 @@ from playwright.sync_api import Browser, Route
 
 from hearth.auth import client_hello
 from hearth.b64 import b64e
+from hearth.ephemeral import sign_ephemeral
 from hearth.frames import Challenge
 from hearth.invite_link import InviteLink, invite_public_key, prove_invite
 from hearth.keys import DeviceKeys, certify_device, host_id_from_public_key
@@ -90,6 +92,14 @@ def make_vectors() -> dict[str, Any]:
         text, sig = sign_host_body(host_keys[0], body)
         bodies.append({"kind": kind, "host": host_id, "text": text, "sig": sig})
 
+    ephemerals = []
+    for i, (chan, kind, state) in enumerate((("*", "presence", "away"),
+                                             ("c-1", "typing", "typing"))):
+        frame = sign_ephemeral(keys, host_id, "s1", chan, kind, state, ts=1_730_000_001_000 + i)
+        ephemerals.append({"host": host_id, "space": "s1", "chan": chan, "k": kind,
+                           "state": state, "ts": 1_730_000_001_000 + i, "body": frame.body,
+                           "sig": frame.sig})
+
     return {
         "identity": {
             "account_seed": b64e(seed(1)), "device_seed": b64e(seed(2)),
@@ -109,6 +119,7 @@ def make_vectors() -> dict[str, Any]:
         "bad_host_ids": [typo, host_id.upper(), host_id[:-1], host_id + "a"],
         "invites": invites,
         "host_bodies": bodies,
+        "ephemerals": ephemerals,
     }
 
 

@@ -8,7 +8,8 @@
  * to catch up by sequence number, so nothing sent meanwhile is missed.
  *
  * Events: ``spaces`` (the list changed), ``message`` {body}, ``removed`` {space, name},
- * ``resumed``, ``status`` {online}, ``revoked`` (this device was signed out).
+ * ``followed`` {space} (a subscription was confirmed), ``resumed``, ``status`` {online},
+ * ``revoked`` (this device was signed out).
  * @module
  */
 
@@ -143,6 +144,7 @@ export class HostSession extends EventTarget {
     this.#stopRenewing(space);
     const granted = await this.call('token', { space, chans: ['*'] });
     const subbed = await this.conn.subscribe(this.hostId, space, granted.token, ['*']);
+    this.#emit('followed', { space });
     const renewIn = Math.max(5_000, subbed.exp - Date.now() - RENEW_BEFORE_MS);
     this.#renewals.set(space, setTimeout(() => {
       this.follow(space).catch((e) => console.warn('hearth: could not renew a subscription', e));

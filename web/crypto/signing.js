@@ -21,6 +21,7 @@ export const Context = Object.freeze({
   PREKEY: 'prekey',
   MESSAGE: 'message',
   KEY_SHARE: 'key-share',
+  EPHEMERAL: 'ephemeral',
 });
 
 /**

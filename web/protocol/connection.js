@@ -7,17 +7,20 @@
  *   the key inside the host id it asked, names this device and answers a nonce still
  *   waiting (a relay can neither forge nor misroute answers).
  * - Accepts an event only if it verifies and its signed space/channel equal its route.
+ * - Accepts presence and typing (``eph``) only if the sending device's signature, the
+ *   route and the clock check out (ephemeral.js); the roster check is the caller's.
  * - Reconnects with jittered exponential backoff when the socket drops, and announces
  *   every (re)connection with an ``online`` event so that sessions resubscribe.
  *
  * Events (CustomEvent.detail): ``state`` {state, retryInMs}, ``online`` {reconnect},
- * ``event`` {host, body}, ``unsubbed`` frame, ``host_status`` frame.
+ * ``event`` {host, body}, ``eph`` {host, body}, ``unsubbed`` frame, ``host_status`` frame.
  * @module
  */
 
 import { b64e } from '../crypto/bytes.js';
 import { helloFrame } from './auth.js';
 import { openHostBody, signRequest } from './bodies.js';
+import { openEphemeral, signEphemeral } from './ephemeral.js';
 import { RequestError } from './errors.js';
 import { decodeFrame, encodeFrame } from './frames.js';
 
@@ -93,6 +96,8 @@ export class RelayConnection extends EventTarget {
     this.origin = origin;
     this.credentials = credentials;
     this.deviceId = b64e(credentials.device.publicKey);
+    /** the account key, from the certificate (bytes 1..33, docs/protocol.md section 3) */
+    this.account = b64e(credentials.certificate.subarray(1, 33));
     /** @type {string} */
     this.connId = '';
   }
@@ -207,6 +212,9 @@ export class RelayConnection extends EventTarget {
       case 'event':
         await this.#onEvent(frame);
         break;
+      case 'eph':
+        await this.#onEphemeral(frame);
+        break;
       case 'subbed':
         if (this.#subWaiter && this.#subWaiter.host === frame.host
             && this.#subWaiter.space === frame.space) {
@@ -260,6 +268,45 @@ export class RelayConnection extends EventTarget {
       return;
     }
     this.dispatchEvent(new CustomEvent('event', { detail: { host: frame.host, body } }));
+  }
+
+  /** @param {Record<string, any>} frame */
+  async #onEphemeral(frame) {
+    let body;
+    try {
+      body = await openEphemeral(frame, Date.now());
+    } catch (e) {
+      console.warn('hearth: dropped a presence or typing update', e);
+      return;
+    }
+    this.dispatchEvent(new CustomEvent('eph', { detail: { host: frame.host, body } }));
+  }
+
+  /**
+   * Sign and send a presence or typing update, if connected (they are worth nothing
+   * later, so nothing is queued). The relay refuses it unless this connection follows
+   * the space or channel.
+   * @param {{host: string, space: string, chan: string, k: 'presence' | 'typing', state: string}} update
+   * @returns {Promise<boolean>} whether it was sent
+   */
+  async sendEphemeral(update) {
+    if (this.#state !== 'online') return false;
+    return this.sendNow(await signEphemeral(this.credentials.device, this.account, update));
+  }
+
+  /**
+   * Send an already signed frame synchronously, if connected: what a page that is
+   * going away can still do (signing is asynchronous).
+   * @param {Record<string, unknown> & {t: string}} frame
+   * @returns {boolean} whether it was sent
+   */
+  sendNow(frame) {
+    try {
+      this.#send(frame);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** @param {Record<string, any>} frame */

@@ -9,7 +9,7 @@ import { ErrorCode, HearthError } from '../crypto/errors.js';
 
 /** Frame types a relay sends to a client. */
 const FROM_RELAY = new Set(['challenge', 'welcome', 'resp', 'subbed', 'unsubbed', 'event',
-  'host_status', 'error', 'pong']);
+  'eph', 'host_status', 'error', 'pong']);
 
 /**
  * @param {Record<string, unknown> & {t: string}} frame

@@ -6,7 +6,8 @@
  * words, never showing the envelope. A row waiting for a key asks again by itself (with
  * backoff, and at once after a reconnect or a key backup restore) for as long as it is
  * shown. Message text is set with textContent only and links are not fetched or
- * previewed, so remote images never load.
+ * previewed, so remote images never load. Above the composer, who else is typing here
+ * (chat/presence.js); the composer says when this device types.
  * @module
  */
 
@@ -49,7 +50,8 @@ export class ChannelView {
    * @param {import('../e2e/secure.js').SecureClient} secure
    * @param {import('../chat/host_session.js').Space} space
    * @param {import('../chat/host_session.js').Channel} channel
-   * @param {{nameOf: (acct: string) => string, myAccount: string, ensureRecovery: () => Promise<boolean>}} people
+   * @param {{nameOf: (acct: string) => string, myAccount: string, ensureRecovery: () => Promise<boolean>,
+   *   presence: import('../chat/presence.js').Presence}} people
    */
   constructor(session, secure, space, channel, people) {
     this.session = session;
@@ -70,6 +72,8 @@ export class ChannelView {
     this.composer = this.#composer();
     this.el = h('section', { class: 'channel', 'aria-label': `Channel ${channel.name}` },
       this.scroller, this.composer);
+    this.onPresence = () => this.renderTyping();
+    people.presence.addEventListener('change', this.onPresence);
     this.onMessage = (/** @type {Event} */ e) => this.#onLive(/** @type {CustomEvent} */ (e).detail.body);
     this.onResumed = () => {
       void this.catchUp();
@@ -85,6 +89,19 @@ export class ChannelView {
     for (const timer of this.retries.values()) clearTimeout(timer);
     this.session.removeEventListener('message', this.onMessage);
     this.session.removeEventListener('resumed', this.onResumed);
+    this.people.presence.removeEventListener('change', this.onPresence);
+    this.people.presence.stopTyping(this.space.id, this.channel.id);
+  }
+
+  /** "Alice is typing…" above the composer (names through textContent only). */
+  renderTyping() {
+    const names = this.people.presence.typers(this.space.id, this.channel.id).map((a) => this.people.nameOf(a));
+    const text = names.length === 0 ? ''
+      : names.length === 1 ? `${names[0]} is typing…`
+        : names.length === 2 ? `${names[0]} and ${names[1]} are typing…`
+          : names.length === 3 ? `${names[0]}, ${names[1]} and ${names[2]} are typing…`
+            : 'Several people are typing…';
+    if (this.typingLine.textContent !== text) this.typingLine.textContent = text;
   }
 
   /** Load the newest page and show it, scrolled to the bottom. */
@@ -333,14 +350,19 @@ export class ChannelView {
         if (!(await this.people.ensureRecovery())) return;
         input.value = '';
         input.style.height = 'auto';
+        this.people.presence.stopTyping(this.space.id, this.channel.id);
         void this.outbox.send(text);
       }
     });
     input.addEventListener('input', () => {
       input.style.height = 'auto';
       input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
+      if (input.value.trim()) this.people.presence.typing(this.space.id, this.channel.id);
+      else this.people.presence.stopTyping(this.space.id, this.channel.id);
     });
+    this.typingLine = h('div', { class: 'typing-line', 'aria-live': 'polite' });
     return h('div', { class: 'composer', dataset: { ready: 'true' } },
+      this.typingLine,
       h('div', { class: 'composer-box' }, input),
       h('p', { class: 'composer-hint' }, icon('lock'), h('span', { text: ' End-to-end encrypted · Enter to send · Shift+Enter for a new line' })));
   }

@@ -1,0 +1,247 @@
+"""Group commit: a batch of requests in one transaction, one savepoint per request,
+nothing reported done before the COMMIT, and cached authorisation that never outlives
+the rows it came from."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import pytest
+
+from hearth.b64 import b64e
+from hearth.errors import ErrorCode
+from hearth.frames import Frame, Publish
+from hearth.keys import new_device
+from hearth.rpc import EventBody, open_host_body, sign_request
+from host import admin, service, store
+from host.config import db_path
+from host.context import Context, fail
+from host.service import HANDLERS, Outcome, Request
+from tests.host.support import Community, Host, User, add_member
+
+
+def _request(host: Host, user: User, op: str, device: Any = None, **args: Any) -> Request:
+    _, text, sig = sign_request(device or user.device, host.host_id, op, args, ts=host.clock())
+    return Request("conn", text, sig)
+
+
+def _publish(c: Community, user: User, msg_id: str, env: bytes = b"x") -> Request:
+    return _request(c.host, user, "publish", space=c.space, chan=c.general, id=msg_id,
+                    env=b64e(env))
+
+
+def _codes(outcomes: list[Outcome]) -> list[str]:
+    return ["ok" if r.ok else (r.err.code if r.err else "?") for r, _ in outcomes]
+
+
+def _committed(c: Community) -> list[tuple[int, str]]:
+    """(seq, id) of the messages another connection sees in the host's file."""
+    conn = sqlite3.connect(db_path(c.host.data))
+    try:
+        rows = conn.execute("SELECT seq, msg_id FROM messages WHERE channel_id = ? ORDER BY seq",
+                            (c.general,)).fetchall()
+    finally:
+        conn.close()
+    return [(int(s), str(i)) for s, i in rows]
+
+
+def _events(host: Host, outbound: list[Frame]) -> list[tuple[int, str]]:
+    return [(e.seq, e.id) for e in (open_host_body(host.host_id, f.body, f.sig, EventBody)
+                                    for f in outbound if isinstance(f, Publish))]
+
+
+async def test_a_refused_request_changes_nothing_and_its_neighbours_are_kept(
+    community: Community, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    host, owner = community.host, community.owner
+
+    async def writes_then_refuses(ctx: Context, args: Any) -> dict[str, Any]:
+        await ctx.store.execute(
+            "INSERT INTO messages (channel_id, seq, msg_id, sender_acct, sender_dev, env, ts) "
+            "VALUES (?, 99, 'partial', ?, ?, x'00', 0)", (community.general, ctx.acct, ctx.dev))
+        await ctx.store.execute("UPDATE channels SET last_seq = 99 WHERE id = ?",
+                                (community.general,))
+        raise fail(ErrorCode.FORBIDDEN, "refused after writing")
+
+    async def writes_then_crashes(ctx: Context, args: Any) -> dict[str, Any]:
+        await ctx.store.execute("UPDATE channels SET name = 'broken' WHERE id = ?",
+                                (community.general,))
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(HANDLERS, "backup.put", writes_then_refuses)
+    monkeypatch.setitem(HANDLERS, "backup.get", writes_then_crashes)
+    batch = [
+        _publish(community, owner, "m1"),
+        _request(host, owner, "backup.put", version=1, blob=b64e(b"b")),
+        _publish(community, owner, "m1", b"another envelope"),  # conflict
+        _request(host, owner, "backup.get"),
+        _publish(community, owner, "m2"),
+        _publish(community, owner, "m1"),  # the same message again: dup, no event
+    ]
+    outcomes = await host.service.handle_batch(batch)
+    assert _codes(outcomes) == ["ok", "forbidden", "conflict", "internal", "ok", "ok"]
+    results = [r.r for r, _ in outcomes]
+    assert [(r["seq"], r["dup"]) for r in results if r] == [(1, False), (2, False), (1, True)]
+    # Only the good requests' work was committed, in order, with no gap in seq.
+    assert _committed(community) == [(1, "m1"), (2, "m2")]
+    channels = (await host.ok(owner, "channel.list", space=community.space))["channels"]
+    assert [(c["name"], c["seq"]) for c in channels] == [("general", 2)]
+    # Events only for what was stored, each after its own response.
+    assert [_events(host, out) for _, out in outcomes] == [[(1, "m1")], [], [], [], [(2, "m2")],
+                                                           []]
+
+
+async def test_a_batch_that_cannot_commit_reports_nothing_done(
+    community: Community, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    host, owner = community.host, community.owner
+    real_commit = store._commit
+
+    def failing_commit(conn: sqlite3.Connection) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store, "_commit", failing_commit)
+    outcomes = await host.service.handle_batch([
+        _publish(community, owner, "m1"),
+        _request(host, owner, "publish", space=community.space, chan="nope", id="m2",
+                 env=b64e(b"x")),
+        _publish(community, owner, "m3"),
+    ])
+    # Successes become internal errors with no events; refusals stay refusals.
+    assert _codes(outcomes) == ["internal", "not_found", "internal"]
+    assert all(out == [] for _, out in outcomes)
+    assert _committed(community) == []
+    monkeypatch.setattr(store, "_commit", real_commit)
+    # The store is usable again, and the rolled-back seq was not consumed.
+    again = await host.service.handle_batch([_publish(community, owner, "m1")])
+    assert _codes(again) == ["ok"] and again[0][0].r == {"id": "m1", "seq": 1, "ts": host.clock(),
+                                                         "dup": False}
+
+
+async def test_outcomes_arrive_only_once_their_rows_are_committed(
+    community: Community, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    host, owner = community.host, community.owner
+    seen_at_commit: list[list[tuple[int, str]]] = []
+    real_commit = store._commit
+
+    def spying_commit(conn: sqlite3.Connection) -> None:
+        seen_at_commit.append(_committed(community))  # another connection, just before
+        real_commit(conn)
+
+    monkeypatch.setattr(store, "_commit", spying_commit)
+    bob = await add_member(community, "bob")
+    seen_at_commit.clear()
+    outcomes = await host.service.handle_batch(
+        [_publish(community, u, f"m{i}") for i, u in enumerate([owner, bob] * 10)])
+    assert _codes(outcomes) == ["ok"] * 20
+    assert seen_at_commit == [[]]  # one commit for the batch; nothing visible before it
+    events = [e for _, out in outcomes for e in _events(host, out)]
+    assert events == [(i + 1, f"m{i}") for i in range(20)]  # seq order = request order
+    assert _committed(community) == events  # and all of it is durable now
+
+
+async def test_the_time_budget_ends_a_batch_early_without_verifying_twice(
+    community: Community, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    host, owner = community.host, community.owner
+    opened: list[str] = []
+    real_open = service.open_request
+
+    def counting_open(text: str, sig: str) -> Any:
+        opened.append(text)
+        return real_open(text, sig)
+
+    monkeypatch.setattr(service, "open_request", counting_open)
+    pending = [_publish(community, owner, f"m{i}") for i in range(20)]
+    sizes = []
+    while pending:
+        outcomes = await host.service.handle_batch(pending, budget_s=0.0)
+        assert _codes(outcomes) == ["ok"] * len(outcomes)
+        sizes.append(len(outcomes))
+        pending = pending[len(outcomes):]
+    assert sizes == [1] * 20  # a zero budget: one request per batch, never zero
+    assert len(opened) == 20  # each signature verified once, however often deferred
+    assert _committed(community) == [(i + 1, f"m{i}") for i in range(20)]
+
+
+async def test_a_large_batch_verifies_in_parallel_and_keeps_order(community: Community) -> None:
+    host, owner = community.host, community.owner
+    batch = [_publish(community, owner, f"m{i}") for i in range(3 * service.PARALLEL_VERIFY_MIN)]
+    batch[5] = Request("conn", batch[5].text, "A" * 86)  # a bad signature among them
+    outcomes = await host.service.handle_batch(batch)
+    codes = _codes(outcomes)
+    assert codes[5] == "bad_signature" and codes.count("ok") == len(batch) - 1
+    assert [r.r["id"] for r, _ in outcomes if r.r] == [f"m{i}" for i in range(len(batch))
+                                                       if i != 5]
+
+
+# ---- cached authorisation is never stale ---------------------------------------------
+
+async def test_a_revoked_device_is_refused_by_the_next_request_in_the_same_batch(
+    community: Community,
+) -> None:
+    host, owner = community.host, community.owner
+    second = new_device(owner.account_key)
+    await host.ok(owner, "hello", device=second, cert=second.certificate.encode())
+    await host.ok(owner, "publish", device=second, space=community.space,
+                  chan=community.general, id="warm", env=b64e(b"x"))  # cached now
+    outcomes = await host.service.handle_batch([
+        _request(host, owner, "device.revoke", dev=b64e(second.public_key)),
+        _request(host, owner, "publish", second, space=community.space, chan=community.general,
+                 id="late", env=b64e(b"x")),
+    ])
+    assert _codes(outcomes) == ["ok", "device_revoked"]
+
+
+async def test_removal_and_demotion_take_effect_within_the_batch(community: Community) -> None:
+    host, owner = community.host, community.owner
+    bob = await add_member(community, "bob")
+    carol = await add_member(community, "carol", role="admin")
+    await host.ok(bob, "publish", space=community.space, chan=community.general, id="b0",
+                  env=b64e(b"x"))
+    await host.ok(carol, "channel.create", space=community.space, name="c0")
+    outcomes = await host.service.handle_batch([
+        _request(host, owner, "member.remove", space=community.space, acct=bob.acct),
+        _publish(community, bob, "b1"),
+        _request(host, owner, "member.role", space=community.space, acct=carol.acct,
+                 role="member"),
+        _request(host, carol, "channel.create", space=community.space, name="c1"),
+        _request(host, bob, "space.leave", space=community.space),
+    ])
+    assert _codes(outcomes) == ["ok", "not_member", "ok", "forbidden", "not_member"]
+
+
+async def test_a_member_removed_by_the_admin_command_is_refused_at_once(
+    community: Community,
+) -> None:
+    host = community.host
+    bob = await add_member(community, "bob")
+    await host.ok(bob, "publish", space=community.space, chan=community.general, id="b0",
+                  env=b64e(b"x"))  # bob's device and role are cached now
+    await admin.remove_member(host.data, community.space, bob.acct)  # another connection
+    assert await host.err(bob, "publish", space=community.space, chan=community.general,
+                          id="b1", env=b64e(b"x")) == "not_member"
+
+
+async def test_a_membership_rolled_back_with_its_request_is_not_remembered(
+    community: Community, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    host, owner = community.host, community.owner
+    dave = User("dave")
+    await host.join(dave)
+    await host.ok(owner, "invite.key", space=community.space, acct=dave.acct)
+    real_accept = HANDLERS["invite.accept"]
+
+    async def accept_then_fail(ctx: Context, args: Any) -> dict[str, Any]:
+        await real_accept(ctx, args)
+        await ctx.role_in(args.space)  # the new membership is read (and cached) here
+        raise fail(ErrorCode.CONFLICT, "changed my mind")
+
+    monkeypatch.setitem(HANDLERS, "invite.accept", accept_then_fail)
+    outcomes = await host.service.handle_batch([
+        _request(host, dave, "invite.accept", space=community.space),
+        _publish(community, dave, "d1"),
+    ])
+    assert _codes(outcomes) == ["conflict", "not_member"]
