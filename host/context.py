@@ -48,6 +48,12 @@ def channel_row(conn: sqlite3.Connection, space: str, chan: str) -> sqlite3.Row:
     return row
 
 
+def event_frame(host_key: SigningKey, event: EventBody) -> Publish:
+    """The host-signed ``pub`` frame of a channel event (pure; safe in any thread)."""
+    text, sig = sign_host_body(host_key, event)
+    return Publish(space=event.space, chan=event.chan, body=text, sig=sig)
+
+
 @dataclass
 class Context:
     store: Store
@@ -109,8 +115,7 @@ class Context:
         """Queue a host-signed channel event. It is sent after the response, and only
         once the batch's transaction has committed (host-first); if the request is
         refused after this, the event is dropped with the rest of its work."""
-        text, sig = sign_host_body(self.host_key, event)
-        self.outbound.append(Publish(space=event.space, chan=event.chan, body=text, sig=sig))
+        self.outbound.append(event_frame(self.host_key, event))
 
     async def revoke(
         self, *, acct: bytes | None = None, dev: bytes | None = None, space: str | None = None

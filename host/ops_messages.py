@@ -42,7 +42,7 @@ def _message(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def _store_message(
+def store_message(
     conn: sqlite3.Connection, args: PublishArgs, env: bytes, acct: bytes, dev: bytes, now: int,
 ) -> tuple[int, int, bool]:
     """On the database thread, inside the caller's transaction: (seq, ts, dup) of the
@@ -73,6 +73,36 @@ def _store_message(
     return int(seq), now, False
 
 
+async def publish_admit(ctx: Context, args: PublishArgs) -> bytes:
+    """``publish`` before its database write: the caller's membership and the envelope
+    (decoded). Writes nothing."""
+    await ctx.role_in(args.space)
+    try:
+        return b64d(args.env, field="env")
+    except ProtocolError as exc:
+        raise fail(ErrorCode.BAD_REQUEST, exc.message) from None
+
+
+def publish_event(ctx: Context, args: PublishArgs, seq: int) -> EventBody:
+    """The ``msg`` event of a message ``publish`` stored under ``seq`` (unsigned)."""
+    return EventBody(
+        v=1, host=ctx.host_id, space=args.space, chan=args.chan, k="msg", seq=seq,
+        id=args.id, acct=ctx.acct_b64, dev=ctx.dev_b64, ts=ctx.now, env=args.env,
+    )
+
+
+def publish_result(args: PublishArgs, seq: int, ts: int, dup: bool) -> dict[str, Any]:
+    return {"id": args.id, "seq": seq, "ts": ts, "dup": dup}
+
+
+def publish_done(ctx: Context, args: PublishArgs, seq: int, ts: int, dup: bool) -> dict[str, Any]:
+    """``publish`` after ``store_message`` returned (seq, ts, dup): queue the event
+    (unless a duplicate) and give the result."""
+    if not dup:
+        ctx.emit_event(publish_event(ctx, args, seq))
+    return publish_result(args, seq, ts, dup)
+
+
 async def publish(ctx: Context, args: PublishArgs) -> dict[str, Any]:
     """Member. Stores the envelope under the channel's next seq, answers, then fans
     out a ``msg`` event. Idempotent per (chan, id): the same device resending the same
@@ -80,22 +110,18 @@ async def publish(ctx: Context, args: PublishArgs) -> dict[str, Any]:
     else reusing the id is a conflict. r = ``{id, seq, ts, dup}``.
 
     The event is only queued here; the pipeline sends it after the response, and only
-    once the transaction that stored the row has committed (host-first delivery)."""
-    await ctx.role_in(args.space)
-    try:
-        env = b64d(args.env, field="env")
-    except ProtocolError as exc:
-        raise fail(ErrorCode.BAD_REQUEST, exc.message) from None
-    async with ctx.store.transaction():  # one round trip: see _store_message
+    once the transaction that stored the row has committed (host-first delivery).
+
+    ``Service`` runs consecutive publishes of a batch as these steps (``publish_admit``
+    each, ``store_message`` for all of them in one round trip, one savepoint each, then
+    ``publish_result`` and, unless a duplicate, ``publish_event`` each, the events
+    signed on two cores): the same checks, writes, results and events."""
+    env = await publish_admit(ctx, args)
+    async with ctx.store.transaction():  # one round trip: see store_message
         seq, ts, dup = await ctx.store.run(
-            _store_message, args, env, ctx.acct, ctx.dev, ctx.now
+            store_message, args, env, ctx.acct, ctx.dev, ctx.now
         )
-    if not dup:
-        ctx.emit_event(EventBody(
-            v=1, host=ctx.host_id, space=args.space, chan=args.chan, k="msg", seq=seq,
-            id=args.id, acct=ctx.acct_b64, dev=ctx.dev_b64, ts=ctx.now, env=args.env,
-        ))
-    return {"id": args.id, "seq": seq, "ts": ts, "dup": dup}
+    return publish_done(ctx, args, seq, ts, dup)
 
 
 def _page_rows(conn: sqlite3.Connection, args: HistoryArgs) -> list[sqlite3.Row]:

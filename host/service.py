@@ -20,7 +20,8 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import orjson
 from nacl.signing import SigningKey
@@ -31,7 +32,9 @@ from hearth.keys import now_ms
 from hearth.limits import REQUEST_MAX_SKEW_MS
 from hearth.rpc import (
     ErrorInfo,
+    EventBody,
     HelloArgs,
+    PublishArgs,
     RequestBody,
     ResponseBody,
     open_request,
@@ -51,7 +54,7 @@ from host import (
 )
 from host.authz import AuthzCache
 from host.config import host_id_for
-from host.context import Context, decode_key, fail
+from host.context import Context, decode_key, event_frame, fail
 from host.replay import ReplayCache
 from host.store import Store, TransactionLost
 
@@ -61,6 +64,9 @@ VERIFY_THREADS = 1
 """Threads verifying signatures beside the event loop's own (one per spare core)."""
 PARALLEL_VERIFY_MIN = 8
 """Below this many requests, handing half to a thread costs more than it saves."""
+PUBLISH_RUN = 32
+"""Most consecutive publishes of a batch whose database work shares one round trip (the
+batch's time budget is checked between such runs, so this bounds the overshoot)."""
 
 Handler = Callable[[Context, Any], Awaitable[dict[str, Any]]]
 
@@ -148,6 +154,14 @@ def _open(request: Request) -> None:
         request.opened = exc
 
 
+X = TypeVar("X")
+Y = TypeVar("Y")
+
+
+def _map(fn: Callable[[X], Y], items: Sequence[X]) -> list[Y]:
+    return [fn(item) for item in items]
+
+
 def _open_each(requests: Sequence[Request]) -> None:
     for request in requests:
         _open(request)
@@ -206,7 +220,9 @@ class Service:
         """Outcomes of ``requests[:n]``, in order, after their transaction committed
         (see the class docstring). ``n`` is all of them unless ``budget_s`` seconds
         passed: then the batch stops after the request in hand (at least one is always
-        handled) and the caller hands the rest to a later batch."""
+        handled) and the caller hands the rest to a later batch. Consecutive publishes
+        are handled PUBLISH_RUN at a time in one database round trip
+        (``_handle_publishes``), so the budget may be overrun by one such run."""
         if not requests:
             return []
         async with self._lock:
@@ -215,8 +231,16 @@ class Service:
             outcomes: list[Outcome] = []
             try:
                 async with self.store.transaction():
-                    for request in requests:
-                        outcomes.append(await self._handle_one(request))
+                    at = 0
+                    while at < len(requests):
+                        late = deadline is not None and time.monotonic() >= deadline
+                        run = self._publish_run(requests, at, 1 if late else PUBLISH_RUN)
+                        if run > 1:
+                            await self._handle_publishes(requests[at:at + run], outcomes)
+                            at += run
+                        else:
+                            outcomes.append(await self._handle_one(requests[at]))
+                            at += 1
                         if deadline is not None and time.monotonic() >= deadline:
                             break
             except Exception:
@@ -231,8 +255,21 @@ class Service:
         signed ``resp_to`` first, then the events and revocations it caused (nothing
         for a body naming no requester)."""
         outcomes = await self.handle_batch(requests, budget_s=budget_s)
-        return [self._frames(request.reply_to, *outcome)
-                for request, outcome in zip(requests, outcomes, strict=False)]
+        signed = iter(await self._spread(
+            partial(sign_host_body, self.host_key),
+            [response for response, _ in outcomes if response.re]))
+        answers: list[list[Frame]] = []
+        for request, (response, outbound) in zip(requests, outcomes, strict=False):
+            if not response.re:
+                # Nobody can be told: the body does not say who asked, so no client could
+                # match (or even parse) a response; the requester's call times out instead.
+                log.debug("dropping a response to an unreadable request")
+                answers.append([])
+                continue
+            body, body_sig = next(signed)
+            answers.append([HostResponse(to=request.reply_to, body=body, sig=body_sig),
+                            *outbound])
+        return answers
 
     async def respond(self, reply_to: str, text: str, sig: str) -> list[Frame]:
         """``respond_batch`` for a single request."""
@@ -254,14 +291,20 @@ class Service:
         _open_each(chunks[0])
         await asyncio.gather(*pending)
 
-    def _frames(self, reply_to: str, response: ResponseBody, outbound: list[Frame]) -> list[Frame]:
-        if not response.re:
-            # Nobody can be told: the body does not say who asked, so no client could
-            # match (or even parse) a response; the requester's call times out instead.
-            log.debug("dropping a response to an unreadable request")
-            return []
-        body, body_sig = sign_host_body(self.host_key, response)
-        return [HostResponse(to=reply_to, body=body, sig=body_sig), *outbound]
+    async def _spread(self, fn: Callable[[X], Y], items: Sequence[X]) -> list[Y]:
+        """``[fn(item) for item in items]``, split like ``open_all`` between the
+        verification threads and this one (for signing: PyNaCl releases the GIL)."""
+        if self._verifier is None or len(items) < PARALLEL_VERIFY_MIN:
+            return [fn(item) for item in items]
+        loop = asyncio.get_running_loop()
+        shares = self._verify_threads + 1
+        size = -(-len(items) // shares)
+        chunks = [items[i:i + size] for i in range(0, len(items), size)]
+        pending = [loop.run_in_executor(self._verifier, _map, fn, c) for c in chunks[1:]]
+        results = _map(fn, chunks[0])
+        for more in await asyncio.gather(*pending):
+            results += more
+        return results
 
     async def _handle_one(self, request: Request) -> Outcome:
         """One request of a batch, in its own savepoint. ``TransactionLost`` propagates:
@@ -288,6 +331,90 @@ class Service:
             ), []
         response = ResponseBody(v=1, host=self.host_id, dev=body.dev, re=body.n, ok=True, r=result)
         return response, ctx.outbound
+
+    @staticmethod
+    def _publish_run(requests: Sequence[Request], at: int, most: int) -> int:
+        """How many requests from ``at`` on are verified publishes (at most ``most``)
+        that can share one database round trip (``_handle_publishes``)."""
+        if HANDLERS["publish"] is not ops_messages.publish:
+            return 0  # a replaced handler (tests) runs as written
+        end = at
+        while end < len(requests) and end - at < most:
+            body = requests[end].opened
+            if not isinstance(body, RequestBody) or body.op != "publish":
+                break
+            end += 1
+        return end - at
+
+    async def _handle_publishes(self, run: Sequence[Request], outcomes: list[Outcome]) -> None:
+        """Consecutive publishes, exactly as ``_handle_one`` would answer them one after
+        the other, with their database work in ONE round trip: admission, arguments and
+        membership for each (the same checks; publishes change nothing they read), then
+        every store in its own savepoint in one ``Store.run_each`` hop (a refused one
+        rolls back alone), then each result and event. Appends one outcome per request.
+        If the hop fails the transaction is lost: the run's outcomes are appended as
+        internal errors and the exception propagates (the batch is undone)."""
+        done: list[Outcome | None] = [None] * len(run)
+        staged: list[tuple[int, RequestBody, Context, PublishArgs, bytes]] = []
+        for k, request in enumerate(run):
+            body = request.opened
+            assert isinstance(body, RequestBody)
+            try:
+                ctx = await self._admit(body, self._clock())
+                args = parse_args(body.op, body.a)
+                assert isinstance(args, PublishArgs)
+                env = await ops_messages.publish_admit(ctx, args)
+            except ProtocolError as exc:
+                done[k] = self._error(body.dev, body.n, exc), []
+                continue
+            except TransactionLost:
+                self._fill_internal(run, done, outcomes)
+                raise
+            except Exception:
+                log.exception("op %r failed", body.op[:40])
+                done[k] = self._error(
+                    body.dev, body.n, ProtocolError(ErrorCode.INTERNAL, "internal error")), []
+                continue
+            staged.append((k, body, ctx, args, env))
+        try:
+            stored = await self.store.run_each(
+                ops_messages.store_message,
+                [(args, env, ctx.acct, ctx.dev, ctx.now) for _, _, ctx, args, env in staged])
+        except BaseException:
+            self._fill_internal(run, done, outcomes)
+            raise
+        events: list[tuple[Context, EventBody]] = []
+        for (k, body, ctx, args, _), result in zip(staged, stored, strict=True):
+            if isinstance(result, ProtocolError):
+                done[k] = self._error(body.dev, body.n, result), []
+            elif isinstance(result, Exception):
+                log.error("op 'publish' failed", exc_info=result)
+                done[k] = self._error(
+                    body.dev, body.n, ProtocolError(ErrorCode.INTERNAL, "internal error")), []
+            else:
+                seq, ts, dup = result
+                if not dup:
+                    events.append((ctx, ops_messages.publish_event(ctx, args, seq)))
+                r = ops_messages.publish_result(args, seq, ts, dup)
+                done[k] = ResponseBody(v=1, host=self.host_id, dev=body.dev, re=body.n,
+                                       ok=True, r=r), ctx.outbound
+        frames = await self._spread(partial(event_frame, self.host_key),
+                                    [event for _, event in events])
+        for (ctx, _), frame in zip(events, frames, strict=True):
+            ctx.outbound.append(frame)
+        for outcome in done:
+            assert outcome is not None
+            outcomes.append(outcome)
+
+    def _fill_internal(self, run: Sequence[Request], done: list[Outcome | None],
+                       outcomes: list[Outcome]) -> None:
+        """Append ``run``'s outcomes for a run whose work was lost: refusals as they
+        are, everything else ``internal`` (``handle_batch`` then undoes the batch)."""
+        for request, outcome in zip(run, done, strict=True):
+            body = request.opened
+            assert isinstance(body, RequestBody)
+            outcomes.append(outcome or (self._error(
+                body.dev, body.n, ProtocolError(ErrorCode.INTERNAL, "internal error")), []))
 
     def _undone(self, response: ResponseBody) -> Outcome:
         """What to answer for a request whose transaction did not commit."""

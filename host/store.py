@@ -116,6 +116,38 @@ def _rollback_to(conn: sqlite3.Connection, name: str) -> None:
     conn.execute(f"RELEASE {name}")
 
 
+EACH_SAVEPOINT = "each_item"
+
+
+def _each_in_savepoint(
+    conn: sqlite3.Connection, fn: Callable[..., T], items: Sequence[tuple[Any, ...]],
+) -> list[T | Exception]:
+    """``fn(conn, *item)`` for each item in order, each in its own savepoint: an item
+    whose call raises has its work rolled back and its exception returned in its place.
+    A savepoint statement that fails raises TransactionLost (nothing else is safe)."""
+    results: list[T | Exception] = []
+    for item in items:
+        try:
+            conn.execute(f"SAVEPOINT {EACH_SAVEPOINT}")
+        except sqlite3.Error as exc:
+            raise TransactionLost(f"SAVEPOINT failed: {exc}") from exc
+        try:
+            result = fn(conn, *item)
+        except Exception as exc:  # the caller decides what each one means
+            try:
+                _rollback_to(conn, EACH_SAVEPOINT)
+            except sqlite3.Error as lost:
+                raise TransactionLost(f"ROLLBACK TO failed: {lost}") from lost
+            results.append(exc)
+            continue
+        try:
+            conn.execute(f"RELEASE {EACH_SAVEPOINT}")
+        except sqlite3.Error as exc:
+            raise TransactionLost(f"RELEASE failed: {exc}") from exc
+        results.append(result)
+    return results
+
+
 def _install_authz_triggers(conn: sqlite3.Connection, changed: Callable[[], None]) -> None:
     """Temporary (this connection only) triggers calling ``changed`` on every write to
     the authorisation tables, cascades included."""
@@ -201,6 +233,21 @@ class Store:
             _in_hop, conn, deferred, in_txn, fn, args, kwargs,
         )
         return result
+
+    async def run_each(
+        self, fn: Callable[..., T], items: Sequence[tuple[Any, ...]],
+    ) -> list[T | Exception]:
+        """``fn(connection, *item)`` for every item, in order, ALL in one round trip, each
+        in its own savepoint inside this task's transaction (as if each ran in
+        ``savepoint()``): the result per item, or the exception its call raised (its
+        work rolled back alone, later items still run). TransactionLost if a savepoint
+        statement fails: then the whole transaction must be treated as rolled back."""
+        if not self._holds_transaction():
+            raise RuntimeError("run_each() outside this task's transaction")
+        results = await self.run(_each_in_savepoint, fn, items)
+        if any(isinstance(r, Exception) for r in results):
+            self.authz_generation += 1  # a rollback, as in savepoint()
+        return results
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run a statement; returns the number of rows it changed."""

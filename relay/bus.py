@@ -4,7 +4,7 @@ Subjects are per destination:
   ``host.<host_id>``               frames for a host (wire text, pushed as is)
   ``conn.<conn_id>``               frames for one client connection (wire text)
   ``topic.<host>.<space>.<chan>``  a channel's events (wire text, encoded once)
-  ``eph.<host>.<space>``           a space's presence and typing (relay.hub: sender, chan
+  ``eph.<host>.<space>``           a space's presence and typing (relay.ephemeral: sender, chan
                                    and wire text, see ``ephemeral_data``)
   ``ctl.<host>``                   control messages about a host (relay.control)
 A subject ending in ``.*`` subscribes to every subject with that prefix (Redis PSUBSCRIBE).

@@ -52,3 +52,9 @@ class Connection:
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.id}"
+
+
+def host_of(conn: Connection) -> str:
+    """The host id an authenticated host connection proved (never a frame field)."""
+    assert conn.identity is not None and conn.kind is Kind.HOST
+    return conn.identity

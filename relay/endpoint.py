@@ -1,7 +1,8 @@
 """The WebSocket shell shared by ``/ws/client`` and ``/ws/host``: one reader, one writer.
 
-The reader hands every frame to the hub; the writer is the only code that sends on the
-socket, draining the connection's outbox. Only the writer ever waits for a slow peer.
+The reader hands every frame to the hub (relay.inbound); the writer is the only code
+that sends on the socket, draining the connection's outbox. Only the writer ever waits
+for a slow peer.
 
 Invariants: the reader runs in the ASGI task itself and the writer in one more task (an
 idle connection holds one task besides the server's, not two); whichever of them ends
@@ -17,6 +18,7 @@ import logging
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from relay import inbound
 from relay.connection import Connection, Kind
 from relay.hub import Hub
 from relay.outbox import Outbox
@@ -36,9 +38,9 @@ async def _read(ws: WebSocket, hub: Hub, conn: Connection) -> None:
                 return
             text = message.get("text")
             if text is not None:
-                await hub.receive(conn, text)
+                await inbound.receive(hub, conn, text)
             else:
-                hub.receive_binary(conn)
+                inbound.receive_binary(hub, conn)
     except Exception:
         log.exception("event=internal_error conn=%s", conn)
         conn.outbox.close(_INTERNAL_ERROR, "internal error", flush=False)

@@ -12,17 +12,23 @@ revoked when it sent, and that account a member then; the signature must cover t
 place the message was delivered; the session key comes from the shares stored beside
 the message (fetched again whenever a message is shown without one). Every failure is
 an :class:`E2EError` with a plain-words :class:`Reason`.
+
+Catching up: :meth:`SecureClient.receive` hands out each channel's messages in sequence
+order, each once. When a live message jumps past the last one it handed out, or when
+the Client resumes a subscription after a reconnection, the ones in between are fetched
+from history by sequence number and go the same way as live ones.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 from hearth.b64 import b64d, b64e
-from hearth.client import ChannelEvent, Client, RequestError, new_message_id
+from hearth.client import ChannelEvent, Client, RequestError, Resumed, new_message_id
 from hearth.crypto import backup as key_backup
 from hearth.crypto import envelope, key_share
 from hearth.crypto.prekeys import Kind, Prekey
@@ -42,6 +48,8 @@ EPHEMERAL_ROSTER_TTL_MS = 10_000
 per space per 10 s, not one per update); a device it does not know forces a fresh one,
 at most every EPHEMERAL_ROSTER_RETRY_MS."""
 EPHEMERAL_ROSTER_RETRY_MS = 2_000
+CATCH_UP_PAGE = 200
+"""Messages per history page when catching up after a gap (the host's maximum)."""
 
 log = logging.getLogger("hearth.e2e")
 
@@ -79,6 +87,11 @@ class SecureClient:
         self.recovery: Recovery | None = None
         self.rosters: dict[str, Roster] = {}
         self._delivered: dict[tuple[str, str, str], int] = {}
+        self._last_seq: dict[tuple[str, str, str], int] = {}
+        """(host, space, chan) -> the highest seq receive() handed out on that channel."""
+        self._backlog: deque[ChannelEvent] = deque()
+        """Messages receive() fetched to fill a gap, in order, handed out before any other."""
+        client.resume_hooks.append(self._catch_up)
 
     # ---- setup -------------------------------------------------------------------
 
@@ -226,11 +239,64 @@ class SecureClient:
     # ---- receiving -----------------------------------------------------------------
 
     async def receive(self, wait_s: float = 10.0) -> Message:
-        """The next live channel message, opened (other event kinds are skipped)."""
-        while True:
-            event = await self.client.next_event(wait_s)
-            if event.kind == "msg":
+        """The next message of a followed channel, opened (other event kinds are skipped).
+
+        Per channel, messages come in sequence order and each once: one at or below the
+        last handed out is dropped (a catch-up and live delivery overlapped); one past it
+        first brings in the gap from history. Filling a gap is best effort: if history
+        cannot be had, the gap is logged and left. Reads the client's ``events``: one
+        SecureClient per Client consumes them."""
+        async with asyncio.timeout(wait_s):
+            while True:
+                event = self._backlog.popleft() if self._backlog else await self.client.events.get()
+                if event.kind != "msg":
+                    continue
+                ref = (event.host, event.space, event.chan)
+                last = self._last_seq.get(ref)
+                if last is not None and event.seq <= last:
+                    continue
+                if last is not None and event.seq > last + 1:
+                    missed = await self._missed(event.space, event.chan, last, event.seq)
+                    if missed:
+                        self._backlog.extendleft(reversed([*missed, event]))
+                        continue
+                self._last_seq[ref] = event.seq
                 return await self.open_event(event)
+
+    async def _catch_up(self, resumed: Resumed) -> None:
+        """Resume hook: queue, as events, what each channel of ``resumed`` that receive()
+        has handed out messages of missed while the connection was down."""
+        if resumed.host != self.host_id:
+            return
+        for host, space, chan in list(self._last_seq):
+            if (host, space) == (resumed.host, resumed.space) and (
+                    "*" in resumed.chans or chan in resumed.chans):
+                for event in await self._missed(space, chan, self._last_seq[host, space, chan]):
+                    self.client.events.put_nowait(event)
+
+    async def _missed(self, space: str, chan: str, after: int,
+                      before: int | None = None) -> list[ChannelEvent]:
+        """The stored messages of ``chan`` with ``after < seq < before``, in order, as
+        channel events (the key shares beside them accepted); [] if history fails."""
+        events: list[ChannelEvent] = []
+        try:
+            while before is None or after + 1 < before:
+                page = await self._call("history", space=space, chan=chan, after=after,
+                                        limit=CATCH_UP_PAGE,
+                                        **({} if before is None else {"before": before}))
+                await self._accept_shares(space, chan, page["keys"])
+                events += [
+                    ChannelEvent(self.host_id, space, chan, "msg", m["seq"], m["id"],
+                                 m["acct"], m["dev"], m["ts"], b64d(m["env"], field="env"),
+                                 None)
+                    for m in page["messages"]
+                ]
+                if not page["more"] or not page["messages"]:
+                    break
+                after = page["messages"][-1]["seq"]
+        except (ProtocolError, E2EError) as exc:
+            log.warning("could not catch up %s/%s after seq %d: %s", space, chan, after, exc)
+        return events
 
     async def open_event(self, event: ChannelEvent) -> Message:
         return await self._show(event.space, event.chan, event.seq, event.id, event.acct,

@@ -133,6 +133,7 @@ def main() -> None:
         if "store" in only:
             started = time.monotonic()
             rows += asyncio.run(store.publish_rows(tmp))
+            rows += asyncio.run(store.batched_publish_rows(tmp))
             rows += asyncio.run(store.history_rows(tmp))
             timings["store"] = time.monotonic() - started
             print(f"store: {timings['store']:.0f} s", file=sys.stderr, flush=True)

@@ -245,3 +245,42 @@ async def test_a_membership_rolled_back_with_its_request_is_not_remembered(
         _publish(community, dave, "d1"),
     ])
     assert _codes(outcomes) == ["conflict", "not_member"]
+
+
+async def test_consecutive_publishes_share_one_hop_and_keep_one_at_a_time_semantics(
+    community: Community, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    host, owner = community.host, community.owner
+    bob = await add_member(community, "bob")
+    hops: list[str] = []
+    real_run = store.Store.run
+
+    async def counting_run(self: store.Store, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(fn, "__name__", "?"))
+        return await real_run(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(store.Store, "run", counting_run)
+    batch = [
+        _publish(community, owner, "m1"),
+        _publish(community, bob, "m1"),  # conflict: another device
+        _request(host, owner, "publish", space=community.space, chan="nope", id="x",
+                 env=b64e(b"x")),  # not_found, refused in the database hop
+        _request(host, owner, "publish", space=community.space, chan=community.general,
+                 id="bad", env="***"),  # bad_request, refused before it
+        _publish(community, bob, "m2"),
+        _publish(community, owner, "m1"),  # dup: the stored seq, no second event
+        _publish(community, owner, "m3"),
+    ] + [_publish(community, bob, f"n{i}") for i in range(service.PUBLISH_RUN)]
+    outcomes = await host.service.handle_batch(batch)
+    assert _codes(outcomes) == ["ok", "conflict", "not_found", "bad_request", "ok", "ok", "ok"] \
+        + ["ok"] * service.PUBLISH_RUN
+    assert [(r.r["seq"], r.r["dup"]) for r, _ in outcomes[:7] if r.r] == [
+        (1, False), (2, False), (1, True), (3, False)]
+    expected = [(1, "m1"), (2, "m2"), (3, "m3")] + [(4 + i, f"n{i}")
+                                                   for i in range(service.PUBLISH_RUN)]
+    assert [e for _, out in outcomes for e in _events(host, out)] == expected
+    assert _committed(community) == expected
+    # The stores: one hop per run of PUBLISH_RUN publishes, none per publish (the other
+    # hops are BEGIN, COMMIT and authorisation reads after the refusals' rollbacks).
+    assert hops.count("_each_in_savepoint") == 2 and "store_message" not in hops
+    assert hops[0] == "_begin" and hops[-1] == "_commit" and len(hops) < 12, hops

@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from hearth.b64 import b64d
+from hearth.client import Disconnected
 from hearth.crypto.recovery import Recovery
 from hearth.e2e.secure import SecureClient
 from tests.conftest import FAST_RATES, Host, Relay, connect_user, start_host, start_relay
@@ -245,13 +246,13 @@ def run_story(
         )
         assert page.evaluate("() => window.__sameDocument") is True
 
-    # the Python client does not reconnect by itself: it connects again, same keys
-    async def python_reconnects() -> None:
-        await bot.client.close()
-        client = await connect_user(relay, host, "Bot", bot.identity)
-        bot.client, bot.api = client, client.host(host.host_id)
+    # the Python client saw the drop and redials by itself (its later requests wait for it)
+    async def python_saw_the_drop() -> Disconnected:
+        while not isinstance(notice := await bot.client.notices.get(), Disconnected):
+            pass
+        return notice
 
-    loop.run(python_reconnects())
+    assert loop.run(python_saw_the_drop()).retry_in is not None
     send(owner, "still here after the restart")
     expect(body_of(mia, "still here after the restart")).to_have_count(1, timeout=15_000)
     send(mia, "me too")
