@@ -19,23 +19,14 @@ primitive floor. One warm-up pass, then ``RUNS`` passes; the median pass counts.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from benchmarks.results import Row
+from hearth.browser import WEB, chromium, serve_files
 
-ROOT = Path(__file__).resolve().parents[2]
-WEB = ROOT / "web"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [  # as tests/browser.py: Debian's Chromium, never a downloaded one
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
+ISOLATED = {"Cross-Origin-Opener-Policy": "same-origin",
+            "Cross-Origin-Embedder-Policy": "require-corp"}
+"""Cross-origin isolation, so that performance.now() is precise in the page."""
 PAGE = b"<!doctype html><meta charset=utf-8><title>hearth crypto bench</title>"
 MESSAGES = 200
 PLAINTEXT_BYTES = 200
@@ -109,40 +100,6 @@ _JS = """async (args) => {
 }"""
 
 
-class _Handler(SimpleHTTPRequestHandler):
-    """web/ as files, plus the blank page; cross-origin isolated; no request log."""
-
-    def end_headers(self) -> None:
-        self.send_header("Cross-Origin-Opener-Policy", "same-origin")
-        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
-        super().end_headers()
-
-    def do_GET(self) -> None:
-        if self.path == "/bench.html":
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(PAGE)))
-            self.end_headers()
-            self.wfile.write(PAGE)
-            return
-        super().do_GET()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def _serve() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(WEB)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def _median(values: list[float]) -> float:
     ordered = sorted(values)
     mid = len(ordered) // 2
@@ -150,23 +107,18 @@ def _median(values: list[float]) -> float:
 
 
 def run_page() -> dict[str, Any]:
-    from playwright.sync_api import sync_playwright
-
-    with _serve() as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{url}/bench.html")
-            result: dict[str, Any] = page.evaluate(
-                _JS, {"messages": MESSAGES, "plaintext": PLAINTEXT_BYTES, "runs": RUNS})
-            if errors:
-                raise RuntimeError(f"errors in the benchmark page: {errors}")
-            result["version"] = browser.version
-            return result
-        finally:
-            browser.close()
+    with serve_files(WEB, pages={"/bench.html": PAGE}, headers=ISOLATED) as url, \
+            chromium() as browser:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{url}/bench.html")
+        result: dict[str, Any] = page.evaluate(
+            _JS, {"messages": MESSAGES, "plaintext": PLAINTEXT_BYTES, "runs": RUNS})
+        if errors:
+            raise RuntimeError(f"errors in the benchmark page: {errors}")
+        result["version"] = browser.version
+        return result
 
 
 def measure() -> list[Row]:

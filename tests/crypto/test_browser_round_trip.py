@@ -11,16 +11,14 @@ Bytes travel as hex strings through page.evaluate.
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from nacl.signing import SigningKey
 from playwright.sync_api import Browser, Page
 
+from hearth.browser import serve_files
 from hearth.crypto import backup, envelope, identity_backup, key_share, linking, x25519
 from hearth.crypto.prekeys import Kind, Prekey, make_prekey
 from hearth.crypto.recovery import Recovery
@@ -33,31 +31,10 @@ SPACE, CHAN = "space-rt", "chan-rt"
 PAGE = b"<!doctype html><meta charset=utf-8><title>hearth crypto round trip</title>"
 
 
-class _Handler(SimpleHTTPRequestHandler):
-    """web/ as files, plus the blank page the test drives; no request log on stderr."""
-
-    def do_GET(self) -> None:
-        if self.path == "/round-trip.html":
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(PAGE)))
-            self.end_headers()
-            self.wfile.write(PAGE)
-            return
-        super().do_GET()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def web_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(WEB)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_files(WEB, pages={"/round-trip.html": PAGE}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
