@@ -2,6 +2,12 @@
  * Hearth for the web: boot, state and wiring. Rendering lives in ui/, the protocol in
  * protocol/, sessions and messages in chat/, keys in identity/, and end-to-end
  * encryption in e2e/ (one SecureClient per host, one recovery secret per account).
+ *
+ * The same App runs in every tab. In the tab that owns the device (identity/tab_lock.js)
+ * it holds the relay connections and SecureClients and serves the other tabs
+ * (tabs/owner.js); in a follower tab the same UI runs on stand-ins that ask the owner
+ * (tabs/follower.js). When the owner closes, the first follower in line for the lock
+ * becomes the owner and starts afresh from IndexedDB, keeping its view and unsent text.
  * @module
  */
 
@@ -12,7 +18,7 @@ import { SecureClient } from './e2e/secure.js';
 import { TrustStore } from './e2e/trust.js';
 import { createIdentity, forgetIdentity, KeysLostError, loadIdentity, requestPersistence, saveName } from './identity/identity.js';
 import { get, put } from './identity/db.js';
-import { takeOverDevice, tryOwnDevice } from './identity/tab_lock.js';
+import { tryOwnDevice, waitToOwnDevice } from './identity/tab_lock.js';
 import { RelayConnection } from './protocol/connection.js';
 import { humanMessage, UserError } from './protocol/errors.js';
 import { isHostId } from './protocol/host_id.js';
@@ -26,20 +32,24 @@ import { showLinkScreen, showRestoreScreen } from './ui/onboarding.js';
 import { parseLinkAddress, receiveAccount } from './e2e/new_device.js';
 import { open as openIdentityBackup } from './crypto/identity_backup.js';
 import { renderMain } from './ui/main_view.js';
+import { TabServer } from './tabs/owner.js';
+import { FollowerLink, RemoteConnection, remoteHost } from './tabs/follower.js';
 import { toast } from './ui/toast.js';
 import { openRecoverySetup } from './ui/recovery_dialog.js';
 
 /**
  * @typedef {{hostId: string, origin: string, label: string}} SavedHost
  * @typedef {{acct: string, name: string | null, role: string, joined_at: number}} Member
+ * @typedef {{current: App['current'], unsent: {key: string, items: import('./chat/outbox.js').Outgoing[]} | null}} HandOver
+ *   what a follower passes on when it becomes the owner
  */
 
 const root = /** @type {HTMLElement} */ (document.getElementById('app'));
 
 export class App {
   /** @type {SavedHost[]} */ hosts = [];
-  /** @type {Map<string, RelayConnection>} */ conns = new Map();
-  /** @type {Map<string, HostSession>} */ sessions = new Map();
+  /** @type {Map<string, RelayConnection>} (stand-ins in a follower tab) */ conns = new Map();
+  /** @type {Map<string, HostSession>} (stand-ins in a follower tab) */ sessions = new Map();
   /** @type {{hostId: string | null, space: string | null, chan: string | null}} */
   current = { hostId: null, space: null, chan: null };
   /** @type {Map<string, Member[]>} members by "host/space" */ members = new Map();
@@ -53,14 +63,24 @@ export class App {
   /** @type {Set<string>} warnings already shown (key changes, uncertified devices) */
   warned = new Set();
 
+  /** @type {HandOver['unsent']} messages to send again once their channel shows */
+  unsent = null;
+  /** removes every window and document listener when this App stops */
+  listening = new AbortController();
+
   /**
    * @param {import('./identity/identity.js').Identity} identity
-   * @param {{release: () => void}} ownership
+   * @param {{ownership?: {release: () => void}, link?: FollowerLink}} role the device's
+   *   lock (this tab owns the device) or the link to the tab that does (a follower)
    */
-  constructor(identity, ownership) {
+  constructor(identity, { ownership, link }) {
     this.identity = identity;
-    this.ownership = ownership;
+    this.ownership = ownership ?? null;
+    this.link = link ?? null;
+    /** @type {TabServer | null} answers follower tabs; none in a follower */
+    this.tabs = this.link ? null : new TabServer(this);
     this.layout();
+    this.shell.dataset.tab = this.link ? 'follower' : 'owner';
   }
 
   layout() {
@@ -75,7 +95,7 @@ export class App {
     replace(root, this.shell);
     document.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && !document.querySelector('dialog[open]')) this.closeDrawers();
-    });
+    }, { signal: this.listening.signal });
   }
 
   closeDrawers() {
@@ -88,28 +108,44 @@ export class App {
     else this.shell.dataset.drawer = which;
   }
 
-  async start() {
-    this.hosts = (await get('hosts')) ?? [];
+  /** @param {HandOver} [handOver] the view a follower showed before it became the owner */
+  async start(handOver) {
+    this.hosts = this.link ? this.link.hosts : (await get('hosts')) ?? [];
     this.recovery = await loadRecovery();
     this.trust = await TrustStore.load();
-    const last = (await get('lastView')) ?? {};
+    const last = handOver?.current ?? (await get('lastView')) ?? {};
+    this.unsent = handOver?.unsent ?? null;
     for (const saved of this.hosts) await this.#openSession(saved);
     const first = this.hosts.find((x) => x.hostId === last.hostId) ?? this.hosts[0];
     if (first) this.current = { hostId: first.hostId, space: last.space ?? null, chan: last.chan ?? null };
     this.render();
-    await Promise.all([...this.sessions.values()].map((s) => this.#startSession(s)));
-    window.addEventListener('online', () => { for (const c of this.conns.values()) c.retryNow(); });
+    this.tabs?.serve();
+    this.link?.addEventListener('ev', (e) => {
+      const m = /** @type {CustomEvent} */ (e).detail;
+      if (m.source === 'app' && m.name === 'hosts') void this.#followHosts();
+    });
+    const { signal } = this.listening;
+    window.addEventListener('online', () => { for (const c of this.conns.values()) c.retryNow(); }, { signal });
     // Away while the tab is hidden, online when it is back; offline when the page goes.
     document.addEventListener('visibilitychange', () => {
       for (const p of this.presences.values()) p.announce();
-    });
+    }, { signal });
     window.addEventListener('pagehide', () => {
       for (const p of this.presences.values()) p.leave();
-    });
+    }, { signal });
     window.addEventListener('pageshow', (e) => {
       if (e.persisted) for (const p of this.presences.values()) p.back();
-    });
-    window.addEventListener('hashchange', () => void this.handleLink(location.href));
+    }, { signal });
+    window.addEventListener('hashchange', () => void this.handleLink(location.href), { signal });
+    await Promise.all([...this.sessions.values()].map((s) => this.#startSession(s)));
+  }
+
+  /** A follower: open the hosts the owner added since. */
+  async #followHosts() {
+    for (const saved of /** @type {FollowerLink} */ (this.link).hosts) {
+      if (!this.hosts.some((x) => x.hostId === saved.hostId)) this.hosts.push(saved);
+      if (!this.sessions.has(saved.hostId)) await this.#startSession(await this.#openSession(saved));
+    }
   }
 
   /**
@@ -120,10 +156,12 @@ export class App {
   connection(origin) {
     let conn = this.conns.get(origin);
     if (!conn) {
-      conn = new RelayConnection(origin, { device: this.identity.device, certificate: this.identity.certificate });
+      conn = this.link ? /** @type {RelayConnection} */ (/** @type {unknown} */ (new RemoteConnection(this.link, origin)))
+        : new RelayConnection(origin, { device: this.identity.device, certificate: this.identity.certificate });
       conn.addEventListener('state', () => this.renderConnection());
       this.conns.set(origin, conn);
       conn.start();
+      if (this.tabs) this.tabs.watchConnection(origin, conn);
     }
     return conn;
   }
@@ -133,15 +171,15 @@ export class App {
    * @returns {Promise<HostSession>}
    */
   async #openSession(saved) {
-    const session = new HostSession(this.connection(saved.origin), saved.hostId, () => this.identity.name);
-    const secure = await SecureClient.open(session, this.identity);
-    if (this.recovery) secure.useRecovery(this.recovery);
+    const { session, secure, presence } = this.link
+      ? /** @type {{session: HostSession, secure: SecureClient, presence: Presence}} */ (/** @type {unknown} */ (
+        remoteHost(this.link, /** @type {any} */ (this.connection(saved.origin)), saved.hostId, this.identity.account)))
+      : await this.#ownHost(saved);
     secure.addEventListener('uncertified', (e) => this.#warnUncertified(saved.hostId, /** @type {CustomEvent} */ (e).detail.roster));
     secure.addEventListener('restored', (e) => {
       if (/** @type {CustomEvent} */ (e).detail.learned) this.view?.retryUnreadable();
     });
     this.secures.set(saved.hostId, secure);
-    const presence = new Presence(session, secure);
     presence.addEventListener('change', () => {
       if (this.current.hostId === saved.hostId) renderMembers(this);
     });
@@ -163,6 +201,23 @@ export class App {
     });
     this.sessions.set(saved.hostId, session);
     return session;
+  }
+
+  /**
+   * The owner's own session, encryption (its ratchet state loaded from IndexedDB) and
+   * presence with one host, served to the follower tabs too.
+   * @param {SavedHost} saved
+   */
+  async #ownHost(saved) {
+    const session = new HostSession(this.connection(saved.origin), saved.hostId, () => this.identity.name);
+    const secure = await SecureClient.open(session, this.identity);
+    if (this.recovery) secure.useRecovery(this.recovery);
+    // The device is away only when no tab of it is seen, this one or a follower.
+    const presence = new Presence(session, secure, {
+      hidden: () => document.visibilityState === 'hidden' && !this.tabs?.anyVisible(),
+    });
+    this.tabs?.watchHost(saved.hostId, { session, secure, presence });
+    return { session, secure, presence };
   }
 
   /** @param {HostSession} session */
@@ -199,6 +254,12 @@ export class App {
    */
   async ensureRecovery() {
     if (this.recovery) return true;
+    if (this.link) {
+      // The owner may have set it up since this tab started; setting it up is its job.
+      this.recovery = await loadRecovery();
+      if (!this.recovery) toast('Set up account recovery in the other Hearth tab first (send a message there, or open Account & devices).', 'info');
+      return Boolean(this.recovery);
+    }
     const session = this.session();
     if (!session) return false;
     const recovery = await openRecoverySetup(this.secure(session.hostId));
@@ -336,6 +397,10 @@ export class App {
         presence: /** @type {Presence} */ (this.presences.get(session.hostId)),
       });
       void this.view.open();
+      if (this.unsent?.key === key) {
+        this.view.outbox.adopt(this.unsent.items);
+        this.unsent = null;
+      }
     } else {
       this.viewKey = '';
     }
@@ -428,18 +493,38 @@ export class App {
     if (!this.hosts.some((x) => x.hostId === saved.hostId)) {
       this.hosts.push(saved);
       await put('hosts', this.hosts);
+      this.tabs?.hostsChanged();
     }
   }
 
   /**
-   * Add a host by id (on this page's relay, or the given one) and say hello to it.
+   * Add a host by id (on this page's relay, or the given one), say hello to it and show it.
    * @param {string} hostId
    * @param {string} [origin]
    * @returns {Promise<HostSession>}
    */
   async addHost(hostId, origin = location.origin) {
+    const session = await this.ensureHost(hostId, origin);
+    this.select(hostId);
+    return session;
+  }
+
+  /**
+   * Add a host if it is new and say hello to it (a follower asks the owner to).
+   * @param {string} hostId
+   * @param {string} [origin]
+   * @returns {Promise<HostSession>}
+   */
+  async ensureHost(hostId, origin = location.origin) {
     if (!(await isHostId(hostId))) {
       throw new UserError('That is not a valid host id. A host id is 56 letters and digits (a–z, 2–7); check for a typo or copy it again.');
+    }
+    if (this.link) {
+      await this.link.request('app', '', 'ensureHost', hostId, origin);
+      await this.#followHosts();
+      const followed = /** @type {HostSession} */ (this.sessions.get(hostId));
+      await followed.resume();
+      return followed;
     }
     let session = this.sessions.get(hostId);
     if (!session) {
@@ -460,7 +545,6 @@ export class App {
       await session.start();
       void this.#startSecure(session);
     }
-    this.select(hostId);
     return session;
   }
 
@@ -500,14 +584,29 @@ export class App {
 
   /** @param {string} name */
   async rename(name) {
+    if (this.link) {
+      await this.link.request('app', '', 'rename', name);
+      this.identity = { ...this.identity, name };
+      this.render();
+      return;
+    }
     await saveName(name);
     this.identity = { ...this.identity, name };
     await Promise.all([...this.sessions.values()].map((s) => s.start().catch(() => undefined)));
     this.render();
   }
 
-  /** Give the device up to another tab. */
+  /**
+   * What this tab shows and has not sent yet, for the App that replaces it.
+   * @returns {HandOver}
+   */
+  handOver() {
+    return { current: { ...this.current }, unsent: this.view ? { key: this.viewKey ?? '', items: this.view.outbox.unsent() } : null };
+  }
+
+  /** Stop everything this App runs (a follower becoming the owner starts a new App). */
   stop() {
+    this.listening.abort();
     for (const p of this.presences.values()) {
       p.leave();
       p.stop();
@@ -515,35 +614,43 @@ export class App {
     for (const s of this.sessions.values()) s.stop();
     for (const c of this.conns.values()) c.stop();
     clearInterval(this.memberPoll);
-    this.ownership.release();
+    this.view?.destroy();
+    this.tabs?.close();
+    this.link?.close();
+    this.ownership?.release();
   }
 }
 
-/** Start Hearth in this tab once it owns the device. */
+/**
+ * This browser's identity, or null if there is none yet; lost keys are shown here.
+ * @returns {Promise<import('./identity/identity.js').Identity | null | undefined>}
+ *   undefined: the keys were lost (the screen says so)
+ */
+async function identityOrLost() {
+  try {
+    return await loadIdentity();
+  } catch (e) {
+    if (e instanceof KeysLostError) {
+      showKeysLost(root, { startOver: async () => { await forgetIdentity(); location.reload(); } });
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+/** Start Hearth in this tab: as the owner of the device, or following the tab that is. */
 async function boot() {
   window.addEventListener('unhandledrejection', (e) => {
     e.preventDefault();
     toast(humanMessage(e.reason), 'error');
   });
-  /** @type {App | null} */
-  let app = null;
-  const onTakeover = () => {
-    app?.stop();
-    app = null;
-    showOtherTab(root, { moved: true, takeOver: () => void takeOverDevice(onTakeover).then(run) });
-  };
-  /** @param {{release: () => void}} ownership */
-  const run = async (ownership) => {
-    let identity;
-    try {
-      identity = await loadIdentity();
-    } catch (e) {
-      if (e instanceof KeysLostError) {
-        showKeysLost(root, { startOver: async () => { await forgetIdentity(); location.reload(); } });
-        return;
-      }
-      throw e;
-    }
+  /**
+   * @param {{release: () => void}} ownership
+   * @param {HandOver} [handOver]
+   */
+  const run = async (ownership, handOver) => {
+    let identity = await identityOrLost();
+    if (identity === undefined) return;
     if (!identity) {
       const invited = /#\/join\//.test(location.hash) ? 'join' : /#\/claim\//.test(location.hash) ? 'claim' : null;
       const linking = /#\/link\//.test(location.hash) ? location.href : '';
@@ -572,15 +679,39 @@ async function boot() {
       else await showWelcome(root, { invited, create: async (name) => { identity = await createIdentity(name); }, other });
     }
     if (!identity) return;
-    app = new App(identity, ownership);
+    const app = new App(identity, { ownership });
     /** @type {any} */ (window).hearth = app; // for debugging from the console
     app.persisted = await requestPersistence();
-    await app.start();
+    await app.start(handOver);
     await app.handleLink(location.href);
   };
-  const ownership = await tryOwnDevice(onTakeover);
-  if (ownership) await run(ownership);
-  else showOtherTab(root, { takeOver: () => void takeOverDevice(onTakeover).then(run) });
+  const ownership = await tryOwnDevice();
+  if (ownership) {
+    await run(ownership);
+    return;
+  }
+  // A follower: wait for the owner to serve (it may be on its welcome screen), and stand
+  // in line for the lock, which the browser grants once the owner's page is gone.
+  const link = new FollowerLink();
+  showOtherTab(root);
+  /** @type {App | null} */
+  let app = null;
+  let promoted = false;
+  void waitToOwnDevice().then(async (owned) => {
+    promoted = true;
+    const handOver = app?.handOver();
+    if (app) app.stop();
+    else link.close();
+    await run(owned, handOver);
+  });
+  await link.ready;
+  const identity = promoted ? null : await identityOrLost();
+  if (!identity || promoted) return;
+  app = new App(identity, { link });
+  /** @type {any} */ (window).hearth = app;
+  app.persisted = await requestPersistence();
+  await app.start();
+  await app.handleLink(location.href);
 }
 
 void boot().catch((e) => {

@@ -117,14 +117,14 @@ def test_first_visit_creates_identity_and_evicted_keys_are_reported(
     assert stored == {"device": False, "x25519": False, "wrap": False, "seedSealed": 48,
                       "cert": 169, "name": "Sam"}
 
-    # A second tab of the same profile does not run a second copy of the device...
+    # A second tab of the same profile runs no second copy of the device: it follows the
+    # first (same account, through it); tests/web/test_browser_tabs.py goes further.
     other = page.context.new_page()
+    other.on("pageerror", lambda e: PAGE_ERRORS.append(str(e)))
     other.goto(relay.http_url)
-    expect(other.locator("#other-tab")).to_contain_text("open in another tab")
-    # ...but can take over, and the first tab says where Hearth went.
-    other.get_by_role("button", name="Use Hearth in this tab").click()
+    expect(other.locator(".shell")).to_have_attribute("data-tab", "follower")
     expect(other.locator("#account-button")).to_contain_text("Sam")
-    expect(page.locator("#other-tab")).to_contain_text("moved to another tab")
+    expect(page.locator(".shell")).to_have_attribute("data-tab", "owner")
     other.close()
 
     # The browser evicts the site's storage: the user is told, not silently re-keyed.

@@ -28,6 +28,7 @@ from hearth.crypto.recovery import Recovery
 from hearth.e2e.secure import SecureClient
 from tests.conftest import FAST_RATES, Host, Relay, connect_user, start_host, start_relay
 from tests.web.test_browser_app import contexts, create_identity, new_person, shot
+from tests.web.test_qr import qrcode_matrix, qrcode_version
 
 __all__ = ["contexts"]  # the fixture, re-exported for pytest
 
@@ -73,6 +74,26 @@ def set_up_recovery_key(page: Page) -> None:
     dialog.get_by_label("I have saved my recovery key somewhere safe").check()
     dialog.get_by_role("button", name="Turn on recovery").click()
     expect(dialog).to_have_count(0)
+
+
+def assert_draws_qr(svg: str, payload: bytes) -> None:
+    """The drawn SVG, read back module by module, is `qrcode`'s symbol for the payload at
+    the version and mask the SVG names, with a 4-module quiet zone on every side."""
+    named = re.search(r'data-version="(\d+)" data-mask="(\d+)"', svg)
+    assert named, svg
+    version, mask = int(named[1]), int(named[2])
+    assert version == qrcode_version(payload)
+    want = qrcode_matrix(payload, version, mask)
+    side = len(want) + 8
+    assert f'viewBox="0 0 {side} {side}"' in svg
+    drawn = [["0"] * len(want) for _ in want]
+    (path,) = re.findall(r' d="([^"]*)"', svg)
+    runs = re.findall(r"M(\d+) (\d+)h(\d+)v1h-\3z", path)
+    assert "".join(f"M{x} {y}h{n}v1h-{n}z" for x, y, n in runs) == path, "unexpected path syntax"
+    for x, y, n in runs:
+        for col in range(int(x) - 4, int(x) - 4 + int(n)):
+            drawn[int(y) - 4][col] = "1"
+    assert ["".join(row) for row in drawn] == want
 
 
 def body_of(page: Page, text: str) -> Any:
@@ -174,7 +195,13 @@ def run_story(
         page.get_by_role("button", name=f"Safety number with {other}").click()
         number = page.locator("#safety-number").inner_text()
         assert re.fullmatch(r"(\d{5} ){11}\d{5}", number), number
-        numbers.append((number, page.locator("#safety-qr").inner_text()))
+        qr = page.locator("#safety-qr-code")
+        expect(qr).to_be_visible()
+        payload = page.locator("#safety-qr").inner_text()
+        svg = qr.evaluate("svg => svg.outerHTML")
+        assert_draws_qr(svg, bytes.fromhex(payload))
+        # The same drawing on both sides; only the spoken label names the other person.
+        numbers.append((number, payload, re.sub(r' aria-label="[^"]*"', "", svg)))
         if page is owner:
             shot(owner, "12-safety-number")
             page.get_by_role("button", name="They match: mark as verified").click()

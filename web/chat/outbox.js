@@ -87,6 +87,27 @@ export class Outbox extends EventTarget {
     return this.#attempt(item);
   }
 
+  /**
+   * Messages not known to be stored, for the outbox that takes over from this one (a
+   * follower tab becoming the owner).
+   * @returns {Outgoing[]}
+   */
+  unsent() {
+    return [...this.items.values()].filter((i) => i.state !== 'stored').map((i) => ({ ...i }));
+  }
+
+  /**
+   * Send another outbox's unsent messages from this one. Each keeps its id, and its
+   * envelope if it has one, so a message the host already stored is not stored twice.
+   * @param {Outgoing[]} items
+   */
+  adopt(items) {
+    for (const item of items) {
+      this.items.set(item.id, { ...item, state: 'failed' });
+      void this.retry(item.id);
+    }
+  }
+
   /** @param {Outgoing} item */
   async #attempt(item) {
     try {

@@ -123,22 +123,37 @@ export class PresenceBook {
   }
 
   /**
+   * Everything shown: each account's presence per space, and who types where.
+   * @param {number} now
+   * @returns {{seen: Array<[string, string, Seen]>, typing: Array<[string, string[]]>}}
+   */
+  view(now) {
+    /** @type {Array<[string, string, Seen]>} */
+    const seen = [];
+    for (const [space, devices] of this.#presence) {
+      for (const acct of new Set([...devices.keys()].map((k) => k.split(' ')[0]))) {
+        seen.push([space, acct, this.seen(space, acct, now)]);
+      }
+    }
+    /** @type {Array<[string, string[]]>} */
+    const typing = [];
+    for (const [key, typers] of this.#typing) {
+      typing.push([key, [...typers].filter(([, until]) => until > now).map(([acct]) => acct)]);
+    }
+    return { seen, typing };
+  }
+
+  /**
    * Everything shown, as one string: equal snapshots look the same on screen.
    * @param {number} now
    * @returns {string}
    */
   snapshot(now) {
-    const parts = [];
-    for (const [space, devices] of this.#presence) {
-      for (const acct of new Set([...devices.keys()].map((k) => k.split(' ')[0]))) {
-        const { state, lastSeen } = this.seen(space, acct, now);
-        parts.push(`${space} ${acct} ${state} ${lastSeen}`);
-      }
-    }
-    for (const [key, typers] of this.#typing) {
-      for (const [acct, until] of typers) if (until > now) parts.push(`${key} ${acct} typing`);
-    }
-    return parts.join('\n');
+    const { seen, typing } = this.view(now);
+    return [
+      ...seen.map(([space, acct, { state, lastSeen }]) => `${space} ${acct} ${state} ${lastSeen}`),
+      ...typing.flatMap(([key, accts]) => accts.map((acct) => `${key} ${acct} typing`)),
+    ].join('\n');
   }
 }
 
@@ -268,6 +283,23 @@ export class Presence extends EventTarget {
    */
   typers(space, chan) {
     return this.book.typers(space, chan, Date.now()).filter((a) => a !== this.session.conn.account);
+  }
+
+  /**
+   * What this device shows, as follower tabs render it (tabs/follower.js): as ``seen``
+   * and ``typers`` answer now, with this device's own state as ``self``.
+   * @returns {{self: PresenceState, seen: Array<[string, string, Seen]>, typing: Array<[string, string[]]>}}
+   */
+  view() {
+    const { seen, typing } = this.book.view(Date.now());
+    return {
+      self: this.state(),
+      seen: seen.map(([space, acct]) => [space, acct, this.seen(space, acct)]),
+      typing: typing.map(([key]) => {
+        const [space, chan] = key.split('/');
+        return [key, this.typers(space, chan)];
+      }),
+    };
   }
 
   /** The page came back (from the back/forward cache): present again. */

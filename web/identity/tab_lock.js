@@ -1,14 +1,13 @@
 /**
  * One tab owns this device (DESIGN.md section 6). The owner holds a Web Lock for as long
- * as it runs Hearth; it alone opens relay connections and, once end-to-end encryption
- * lands, alone advances the ratchet state -- two tabs advancing one sender chain would
- * reuse message keys. Another tab shows a notice and can ask, over a BroadcastChannel,
- * to take over: the owner then stops, releases the lock, and says so on its own screen.
+ * as it runs Hearth; it alone opens relay connections and advances the ratchet state --
+ * two tabs advancing one sender chain would reuse message keys. Every other tab is a
+ * follower that works through the owner (tabs/): it queues for the lock, and the browser
+ * grants it to the first follower in line once the owner's page is gone.
  * @module
  */
 
 const LOCK = 'hearth-device';
-const CHANNEL = 'hearth-tabs';
 
 /**
  * @typedef {object} TabOwnership
@@ -16,36 +15,29 @@ const CHANNEL = 'hearth-tabs';
  */
 
 /**
- * Try to own the device now. Resolves with the ownership, or null if another tab has it.
- * ``onTakeover`` runs when another tab asks to take over (the owner should stop and then
- * call release).
- * @param {() => void} onTakeover
- * @returns {Promise<TabOwnership | null>}
+ * Own the device now if no other tab does.
+ * @returns {Promise<TabOwnership | null>} null: another tab owns it
  */
-export function tryOwnDevice(onTakeover) {
-  return own(onTakeover, true);
+export function tryOwnDevice() {
+  return own(true);
 }
 
 /**
- * Ask the owning tab to hand over, then wait until this tab owns the device.
- * @param {() => void} onTakeover
+ * Wait in line for the device: resolves when every tab ahead of this one has closed.
  * @returns {Promise<TabOwnership>}
  */
-export async function takeOverDevice(onTakeover) {
-  const channel = new BroadcastChannel(CHANNEL);
-  channel.postMessage({ type: 'take-over' });
-  channel.close();
-  return /** @type {Promise<TabOwnership>} */ (own(onTakeover, false));
+export function waitToOwnDevice() {
+  return /** @type {Promise<TabOwnership>} */ (own(false));
 }
 
 /**
- * @param {() => void} onTakeover
  * @param {boolean} ifAvailable
  * @returns {Promise<TabOwnership | null>}
  */
-function own(onTakeover, ifAvailable) {
+function own(ifAvailable) {
   if (!('locks' in navigator)) {
-    return Promise.resolve({ release() {} }); // no Web Locks: behave as the only tab
+    // No Web Locks: behave as the only tab (a waiting tab then waits forever).
+    return ifAvailable ? Promise.resolve({ release() {} }) : new Promise(() => {});
   }
   return new Promise((resolve) => {
     navigator.locks.request(LOCK, { ifAvailable }, (lock) => {
@@ -53,18 +45,8 @@ function own(onTakeover, ifAvailable) {
         resolve(null);
         return undefined;
       }
-      return new Promise((releaseLock) => {
-        const channel = new BroadcastChannel(CHANNEL);
-        channel.onmessage = (msg) => {
-          if (msg.data?.type === 'take-over') onTakeover();
-        };
-        resolve({
-          release() {
-            channel.close();
-            releaseLock(undefined);
-          },
-        });
-      });
+      // Held until released, or until this page is gone (the browser frees it then).
+      return new Promise((releaseLock) => resolve({ release: () => releaseLock(undefined) }));
     });
   });
 }

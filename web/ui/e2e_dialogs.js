@@ -1,9 +1,6 @@
 /**
  * Dialogs of end-to-end encryption on a device already signed in: linking a new device
  * (the existing side), a contact's safety number, and exporting the identity backup.
- *
- * The QR code of a safety number is not drawn: a QR encoder is not a small plain module,
- * so the dialog shows the QR payload as text and says so.
  * @module
  */
 
@@ -15,6 +12,7 @@ import { unsealAccountSeed } from '../identity/identity.js';
 import { humanMessage } from '../protocol/errors.js';
 import { field, openDialog, plainError } from './dialog.js';
 import { h, replace, shortKey } from './dom.js';
+import { qrSvg } from './qr.js';
 import { copyText, toast } from './toast.js';
 
 /**
@@ -100,6 +98,7 @@ export async function openSafetyNumber(app, member) {
   const mine = app.identity.accountPublic;
   const theirs = b64d(member.acct, { field: 'acct', size: 32 });
   const number = await safetyNumber(mine, theirs);
+  const payload = qrPayload(mine, theirs);
   const handle = `${app.current.hostId}:${member.name ?? member.acct}`;
   await app.trust.observe(handle, member.acct);
   const verified = app.trust.isVerified(handle, member.acct);
@@ -108,9 +107,11 @@ export async function openSafetyNumber(app, member) {
     title: `Safety number with ${name}`,
     body: [
       h('p', { text: `Compare these digits with ${name}, in person or over a call you trust. If they match on both screens, nobody — not the host, not the relay — is in the middle.` }),
-      h('p', { class: 'safety-number', id: 'safety-number', text: grouped(number) }),
-      h('p', { class: 'fine', text: 'QR code: not drawn in this version. Its payload, for scanning apps that accept text:' }),
-      h('code', { class: 'mono small-code', id: 'safety-qr', text: toHex(qrPayload(mine, theirs)) }),
+      h('div', { class: 'safety-codes' },
+        qrSvg(payload, { id: 'safety-qr-code', label: `QR code of your safety number with ${name}` }),
+        h('p', { class: 'safety-number', id: 'safety-number', text: grouped(number) })),
+      h('p', { class: 'fine', text: 'The QR code holds both account keys, for scanning instead of reading digits. The same code as text, for when scanning is not possible:' }),
+      h('code', { class: 'mono small-code safety-payload', id: 'safety-qr', text: toHex(payload) }),
       h('p', { class: verified ? 'ok-text' : 'muted', id: 'safety-status', text: verified ? `You verified ${name}'s key.` : `Not verified yet.` }),
     ],
     submit: verified ? undefined : 'They match: mark as verified',

@@ -1,5 +1,6 @@
 /**
- * Full-page screens shown instead of the app: first visit, lost keys, another tab.
+ * Full-page screens shown instead of the app: first visit, lost keys, another tab
+ * still starting.
  * @module
  */
 
@@ -88,14 +89,13 @@ export function showKeysLost(root, { startOver }) {
 }
 
 /**
- * Another tab owns the device: offer to move Hearth here.
+ * Another tab owns the device and is not ready yet (it is starting, or asks the user
+ * something first): this tab follows it as soon as it is.
  * @param {HTMLElement} root
- * @param {{takeOver: () => void, moved?: boolean}} options
  */
-export function showOtherTab(root, { takeOver, moved = false }) {
-  screen(root, moved ? 'Hearth moved to another tab' : 'Hearth is open in another tab', [
-    h('p', { class: 'lead', text: 'Hearth runs in one tab at a time on this device, so your encryption keys are only ever used in one place.' }),
-    h('div', { class: 'screen-actions' },
-      h('button', { type: 'button', class: 'button primary', text: 'Use Hearth in this tab', onclick: takeOver })),
+export function showOtherTab(root) {
+  screen(root, 'Hearth is starting in another tab', [
+    h('p', { class: 'lead', text: 'Hearth is open in another tab of this browser. This tab works through that one, so your encryption keys are only ever used in one place.' }),
+    h('p', { text: 'If that tab is asking you something (your name, a link), answer it there; this tab follows as soon as it is ready.' }),
   ], 'other-tab');
 }
