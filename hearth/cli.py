@@ -105,14 +105,15 @@ def up(ctx: click.Context, port: int, bind: str, data: Path, print_config: bool)
 
 _NEXT_STEPS = """
 What next:
-  1. The browser client is not built yet (it will open the owner link at /#/claim/...).
-     Until then, claim the host and chat from Python (README.md, "Using it from Python"):
+  1. Open the owner link in your browser: pick a name, and you own this host. Create a
+     space, then "Invite" makes a link for each person you want in (the link alone joins).
+  2. Or from Python (README.md, "Using it from Python"):
        from hearth.invite_link import InviteLink
        link = InviteLink.parse("{link}")
        # Client(Identity.generate(), link.relay_ws_url), then in async code:
        # api = client.host(link.host_id); await api.hello("me"); await api.claim(link.secret)
-  2. Administer the host: hearth host status --data DIR (and 'hearth host --help').
-  3. Run it for real, behind Caddy and systemd: docs/operations.md."""
+  3. Administer the host: hearth host status --data DIR (and 'hearth host --help').
+  4. Run it for real, behind Caddy and systemd: docs/operations.md."""
 
 
 async def _up(bind: str, port: int, data: Path) -> None:

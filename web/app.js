@@ -307,8 +307,12 @@ export class App {
       if (m.acct === this.identity.account || !m.name) continue;
       const handle = `${hostId}:${m.name}`;
       const status = await this.trust.observe(handle, m.acct);
-      if (status === 'changed' || (this.trust.changedFrom(handle) && !this.warned.has(`key:${handle}:${m.acct}`))) {
+      const previous = this.trust.changedFrom(handle);
+      // Once per change and page: two accounts that show one name in a space swap the
+      // record at every poll of the member list, and must not add a banner each time.
+      if ((status === 'changed' || previous) && !this.warned.has(`key:${handle}:${m.acct}`)) {
         this.warned.add(`key:${handle}:${m.acct}`);
+        if (previous) this.warned.add(`key:${handle}:${previous}`);
         this.keyChanged(handle, m.name);
       }
     }

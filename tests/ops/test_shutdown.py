@@ -101,7 +101,8 @@ def test_up_prints_next_steps_and_stops_cleanly(tmp_path: Path) -> None:
         assert up.proc.poll() is None and time.monotonic() < deadline, up.output()
         time.sleep(0.05)
     printed = up.output()
-    for line in ("Owner link:  http://127.0.0.1:", "What next:", "hearth.invite_link",
+    for line in ("Owner link:  http://127.0.0.1:", "What next:", "Open the owner link in your",
+                 "hearth.invite_link",
                  "await api.claim(link.secret)", "docs/operations.md", "Press Ctrl+C"):
         assert line in printed, line
     assert terminate(up) == 0
