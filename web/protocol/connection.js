@@ -71,6 +71,9 @@ export function backoffDelay(attempt) {
   return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
+/** How often a rate-limited request is sent again (after 0.25, 0.5, 1, 2 s, jittered). */
+const RATE_LIMIT_RETRIES = 4;
+
 export class RelayConnection extends EventTarget {
   /** @type {WebSocket | null} */ #ws = null;
   /** @type {Map<string, Pending>} */ #pending = new Map();
@@ -364,6 +367,27 @@ export class RelayConnection extends EventTarget {
    * @returns {Promise<Record<string, any>>}
    */
   async request(hostId, op, args = {}, { timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
+    // A burst (opening a space fires a dozen requests) can meet the relay's rate limit:
+    // wait and send again rather than fail what the user asked for.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#requestOnce(hostId, op, args, timeoutMs);
+      } catch (e) {
+        if (!(e instanceof RequestError) || e.code !== 'rate_limited'
+            || attempt >= RATE_LIMIT_RETRIES) throw e;
+        await new Promise((r) => setTimeout(r, (250 << attempt) * (0.5 + Math.random())));
+      }
+    }
+  }
+
+  /**
+   * @param {string} hostId
+   * @param {string} op
+   * @param {object} args
+   * @param {number} timeoutMs
+   * @returns {Promise<Record<string, any>>}
+   */
+  async #requestOnce(hostId, op, args, timeoutMs) {
     await this.whenOnline(timeoutMs);
     const signed = await signRequest(this.credentials.device, hostId, op, args);
     return new Promise((resolve, reject) => {

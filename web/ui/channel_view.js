@@ -16,6 +16,7 @@ import { Outbox } from '../chat/outbox.js';
 import { Timeline } from '../chat/timeline.js';
 import { humanMessage } from '../protocol/errors.js';
 import { h, hueOf, initials, replace } from './dom.js';
+import { toast } from './toast.js';
 
 const PAGE = 50;
 const RETRY_FIRST_MS = 2_000;
@@ -35,6 +36,9 @@ function timeOf(ts) {
   const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   return today ? time : `${d.toLocaleDateString()} ${time}`;
 }
+
+/** Unsent text per channel (host/space/channel), kept while the page lives. */
+const drafts = new Map();
 
 export class ChannelView {
   timeline = new Timeline();
@@ -341,20 +345,32 @@ export class ChannelView {
       'aria-label': `Message #${this.channel.name}`,
       placeholder: `Message #${this.channel.name}`,
     }));
+    // A view can be rebuilt under the user's fingers (a channel list refresh, a
+    // reconnect, switching away and back): what they typed survives it.
+    const draftKey = `${this.session.hostId}/${this.space.id}/${this.channel.id}`;
+    input.value = drafts.get(draftKey) ?? '';
     input.addEventListener('keydown', async (e) => {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
         const text = input.value.trim();
         if (!text) return;
         // One recovery secret before the first message: what the text stays in the box for.
-        if (!(await this.people.ensureRecovery())) return;
+        try {
+          if (!(await this.people.ensureRecovery())) return;
+        } catch (err) {
+          toast(humanMessage(err), 'error');  // the text stays, to send again
+          return;
+        }
         input.value = '';
+        drafts.delete(draftKey);
         input.style.height = 'auto';
         this.people.presence.stopTyping(this.space.id, this.channel.id);
         void this.outbox.send(text);
       }
     });
     input.addEventListener('input', () => {
+      if (input.value) drafts.set(draftKey, input.value);
+      else drafts.delete(draftKey);
       input.style.height = 'auto';
       input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
       if (input.value.trim()) this.people.presence.typing(this.space.id, this.channel.id);
