@@ -20,7 +20,7 @@ from hearth.crypto.safety import safety_number
 from hearth.crypto.sender_session import OutboundSession
 from hearth.e2e.link_flow import link_existing_device, link_new_device, open_link
 from hearth.e2e.reasons import E2EError, Reason
-from hearth.e2e.secure import SecureClient
+from hearth.e2e.secure import Message, SecureClient
 from hearth.e2e.trust import KeyStatus, TrustStore
 from hearth.errors import ErrorCode, ProtocolError
 from hearth.identity import Identity
@@ -60,6 +60,16 @@ def shares_for(db: Path, session: bytes, dev: bytes) -> int:
 
 async def texts(reader: SecureClient, space: str, chan: str) -> list[bytes | None]:
     return [m.plaintext for m in await reader.history(space, chan)]
+
+
+async def shown_from(reader: SecureClient, signer: SecureClient, space: str, chan: str) -> Message:
+    """How ``reader`` shows a message ``signer``'s device signs now, in a fresh session."""
+    msg_id = new_message_id()
+    env = envelope.seal(signer.identity.device.signing, OutboundSession.create(now_ms()),
+                        envelope.Place(reader.host_id, space, chan, msg_id), b"x", now_ms())
+    return await reader.open_event(ChannelEvent(reader.host_id, space, chan, "msg", 9, msg_id,
+                                                signer.identity.account, b64e(signer.me),
+                                                now_ms(), env, None))
 
 
 async def test_two_and_three_users_exchange_encrypted_messages(
@@ -123,14 +133,7 @@ async def test_removed_member_cannot_read_anything_sent_after(
                           now_ms(), envs[1])
     assert refused.value.wire_code == "not_member"
     # A message bob's device signs after his removal is refused by members.
-    forged = OutboundSession.create(now_ms())
-    msg_id = new_message_id()
-    env = envelope.seal(bob.identity.device.signing, forged,
-                        envelope.Place(community.host.host_id, space, chan, msg_id), b"x", now_ms())
-    shown = await carol.open_event(ChannelEvent(community.host.host_id, space, chan, "msg", 9,
-                                                msg_id, bob.identity.account, b64e(bob.me),
-                                                now_ms(), env, None))
-    assert shown.reason is Reason.SENDER_REMOVED
+    assert (await shown_from(carol, bob, space, chan)).reason is Reason.SENDER_REMOVED
     for sc in (bob, carol):
         await sc.client.close()
 
@@ -162,14 +165,7 @@ async def test_revoked_device_cannot_read_and_its_messages_are_refused(
         await owner.api.call("prekey.claim", devs=[b64e(laptop.me)])
     assert f"device {b64e(laptop.me)!r} was revoked" in str(refused.value)
     # Whatever the revoked device signs now is refused by the other members.
-    msg_id = new_message_id()
-    forged = envelope.seal(laptop.identity.device.signing, OutboundSession.create(now_ms()),
-                           envelope.Place(community.host.host_id, space, chan, msg_id), b"x",
-                           now_ms())
-    shown = await owner.open_event(ChannelEvent(community.host.host_id, space, chan, "msg", 9,
-                                                msg_id, alice.identity.account,
-                                                b64e(laptop.me), now_ms(), forged, None))
-    assert shown.reason is Reason.SENDER_DEVICE_REMOVED
+    assert (await shown_from(owner, laptop, space, chan)).reason is Reason.SENDER_DEVICE_REMOVED
     for sc in (alice, laptop):
         await sc.client.close()
 

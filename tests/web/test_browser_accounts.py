@@ -40,6 +40,13 @@ class Owned:
         return f"{self.host.relay.http_url}/#/join/{self.host.host_id}/{secret}"
 
 
+async def joins(relay: Relay, host: Host, name: str, link: str) -> Client:
+    """A Python member called ``name`` who joined by the invite ``link``."""
+    member = await connect_user(relay, host, name)
+    await member.host(host.host_id).redeem(link.rsplit("/", 1)[1])
+    return member
+
+
 def own(loop: Loop, relay: Relay, host: Host, space_name: str, owner_name: str) -> Owned:
     async def run() -> Owned:
         owner = await connect_user(relay, host, owner_name)
@@ -223,12 +230,7 @@ def test_a_changed_account_key_warns_and_clears_the_verified_mark(
         loop: Loop) -> None:
     club = own(loop, relay, host, "Book club", "Owner")
 
-    async def mia_joins(link: str) -> Client:
-        mia = await connect_user(relay, host, "Mia")
-        await mia.host(host.host_id).redeem(link.rsplit("/", 1)[1])
-        return mia
-
-    first_mia = loop.run(mia_joins(club.invite(loop)))
+    first_mia = loop.run(joins(relay, host, "Mia", club.invite(loop)))
     sam = new_person(browser, contexts)
     sam.goto(club.invite(loop))
     create_identity(sam, "Sam")
@@ -244,7 +246,7 @@ def test_a_changed_account_key_warns_and_clears_the_verified_mark(
 
     # Mia's account leaves; a new account takes the name "Mia" in the same space.
     loop.run(first_mia.host(host.host_id).call("space.leave", space=club.space))
-    second_mia = loop.run(mia_joins(club.invite(loop)))
+    second_mia = loop.run(joins(relay, host, "Mia", club.invite(loop)))
     banner = sam.locator(".notice[data-kind=key-changed]")
     expect(banner).to_have_count(1, timeout=15_000)  # the member list polls every 4 s
     expect(banner).to_contain_text("Mia's account key has changed")
@@ -274,12 +276,7 @@ def test_a_second_account_taking_a_members_name_warns_once(
     """Both accounts named "Mia" stay in the space: one warning, not one every poll."""
     club = own(loop, relay, host, "Book club", "Owner")
 
-    async def mia_joins(link: str) -> Client:
-        mia = await connect_user(relay, host, "Mia")
-        await mia.host(host.host_id).redeem(link.rsplit("/", 1)[1])
-        return mia
-
-    first_mia = loop.run(mia_joins(club.invite(loop)))
+    first_mia = loop.run(joins(relay, host, "Mia", club.invite(loop)))
     sam = new_person(browser, contexts)
     sam.goto(club.invite(loop))
     create_identity(sam, "Sam")
@@ -288,7 +285,7 @@ def test_a_second_account_taking_a_members_name_warns_once(
     sam.get_by_role("button", name="They match: mark as verified").click()
     expect(sam.locator(".member .verified-badge")).to_have_count(1)
 
-    impostor = loop.run(mia_joins(club.invite(loop)))
+    impostor = loop.run(joins(relay, host, "Mia", club.invite(loop)))
     banner = sam.locator(".notice[data-kind=key-changed]")
     expect(sam.locator(".member", has_text="Mia")).to_have_count(2, timeout=15_000)
     expect(banner).to_have_count(1)

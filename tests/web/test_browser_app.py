@@ -76,6 +76,22 @@ def create_identity(page: Page, name: str) -> None:
     page.locator("#welcome button[type=submit]").click()
 
 
+def claim_space_and_invite(page: Page, relay: Relay, host: Host, name: str = "Olive",
+                           space: str = "Book club") -> str:
+    """``page`` claims ``host`` as ``name``, creates ``space`` and makes an invite link."""
+    page.goto(f"{relay.http_url}/#/claim/{host.host_id}/{host.owner_claim()}")
+    create_identity(page, name)
+    page.locator("#new-space").click()
+    page.get_by_label("Space name").fill(space)
+    page.get_by_role("button", name="Create space").click()
+    expect(page.locator(".channel-title")).to_have_text("general")
+    page.locator("#invite-button").click()
+    page.get_by_role("button", name="Create invite").click()
+    link = page.locator("#invite-link").input_value()
+    page.keyboard.press("Escape")
+    return link
+
+
 def test_first_visit_creates_identity_and_evicted_keys_are_reported(
         browser: Browser, contexts: list[BrowserContext], relay: Relay, tmp_path: Path) -> None:
     page = new_person(browser, contexts)

@@ -27,7 +27,13 @@ from hearth.client import Disconnected
 from hearth.crypto.recovery import Recovery
 from hearth.e2e.secure import SecureClient
 from tests.conftest import FAST_RATES, Host, Relay, connect_user, start_host, start_relay
-from tests.web.test_browser_app import contexts, create_identity, new_person, shot
+from tests.web.test_browser_app import (
+    claim_space_and_invite,
+    contexts,
+    create_identity,
+    new_person,
+    shot,
+)
 from tests.web.test_qr import qrcode_matrix, qrcode_version
 
 __all__ = ["contexts"]  # the fixture, re-exported for pytest
@@ -122,16 +128,7 @@ def run_story(
 ) -> None:
     # -- an owner, a space, an invite link ---------------------------------------------
     owner = new_person(browser, contexts)
-    owner.goto(f"{relay.http_url}/#/claim/{host.host_id}/{host.owner_claim()}")
-    create_identity(owner, "Olive")
-    owner.locator("#new-space").click()
-    owner.get_by_label("Space name").fill("Book club")
-    owner.get_by_role("button", name="Create space").click()
-    expect(owner.locator(".channel-title")).to_have_text("general")
-    owner.locator("#invite-button").click()
-    owner.get_by_role("button", name="Create invite").click()
-    link = owner.locator("#invite-link").input_value()
-    owner.keyboard.press("Escape")
+    link = claim_space_and_invite(owner, relay, host)
 
     mia = new_person(browser, contexts)
     mia.goto(link)

@@ -10,7 +10,13 @@ from pathlib import Path
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.conftest import start_host, start_relay
-from tests.web.test_browser_app import contexts, create_identity, new_person, shot
+from tests.web.test_browser_app import (
+    claim_space_and_invite,
+    contexts,
+    create_identity,
+    new_person,
+    shot,
+)
 
 __all__ = ["contexts"]  # the fixture, re-exported for pytest
 
@@ -35,16 +41,7 @@ def test_presence_dots_and_typing_between_two_browsers(
     host = start_host(tmp_path, relay)
     try:
         owner = new_person(browser, contexts)
-        owner.goto(f"{relay.http_url}/#/claim/{host.host_id}/{host.owner_claim()}")
-        create_identity(owner, "Olive")
-        owner.locator("#new-space").click()
-        owner.get_by_label("Space name").fill("Book club")
-        owner.get_by_role("button", name="Create space").click()
-        expect(owner.locator(".channel-title")).to_have_text("general")
-        owner.locator("#invite-button").click()
-        owner.get_by_role("button", name="Create invite").click()
-        link = owner.locator("#invite-link").input_value()
-        owner.keyboard.press("Escape")
+        link = claim_space_and_invite(owner, relay, host)
         # Before anyone else is here the owner sees only herself, online.
         olive = owner.locator(".member[data-role=owner]")
         expect(olive).to_have_attribute("data-presence", "online")

@@ -16,7 +16,13 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from hearth.b64 import b64d
 from hearth.crypto.envelope import parse
 from tests.conftest import Host, Relay
-from tests.web.test_browser_app import PAGE_ERRORS, contexts, create_identity, new_person
+from tests.web.test_browser_app import (
+    PAGE_ERRORS,
+    claim_space_and_invite,
+    contexts,
+    create_identity,
+    new_person,
+)
 from tests.web.test_browser_e2e import body_of, send, set_up_recovery_key
 
 __all__ = ["contexts"]  # the fixture, re-exported for pytest
@@ -37,16 +43,7 @@ def role(page: Page) -> object:
 def test_a_follower_tab_works_through_the_owner_and_takes_over(
         browser: Browser, contexts: list[BrowserContext], relay: Relay, host: Host) -> None:
     olive = new_person(browser, contexts)
-    olive.goto(f"{relay.http_url}/#/claim/{host.host_id}/{host.owner_claim()}")
-    create_identity(olive, "Olive")
-    olive.locator("#new-space").click()
-    olive.get_by_label("Space name").fill("Book club")
-    olive.get_by_role("button", name="Create space").click()
-    expect(olive.locator(".channel-title")).to_have_text("general")
-    olive.locator("#invite-button").click()
-    olive.get_by_role("button", name="Create invite").click()
-    link = olive.locator("#invite-link").input_value()
-    olive.keyboard.press("Escape")
+    link = claim_space_and_invite(olive, relay, host)
 
     mia = new_person(browser, contexts)
     mia.goto(link)
