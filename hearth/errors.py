@@ -54,6 +54,9 @@ class ErrorCode(StrEnum):
     UNKNOWN_PREKEY = "unknown_prekey"
     WRONG_SECRET = "wrong_secret"
     LINK_MISMATCH = "link_mismatch"
+    # Rich-messaging content refusals (hearth/content.py, web/chat/content.js).
+    BAD_CONTENT = "bad_content"
+    NOT_AUTHOR = "not_author"
 
 
 class ProtocolError(Exception):

@@ -24,6 +24,9 @@ export const ErrorCode = Object.freeze({
   UNKNOWN_PREKEY: 'unknown_prekey',
   WRONG_SECRET: 'wrong_secret',
   LINK_MISMATCH: 'link_mismatch',
+  // Rich-messaging content refusals (web/chat/content.js; hearth/content.py).
+  BAD_CONTENT: 'bad_content',
+  NOT_AUTHOR: 'not_author',
 });
 
 /** A refusal with a wire code (one of ErrorCode) and a human-readable message. */
