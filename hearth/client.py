@@ -117,7 +117,9 @@ ResumeHook = Callable[[Resumed], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class ChannelEvent:
-    """A verified host-signed event on a channel."""
+    """A verified host-signed event on a channel, of any kind (``msg``, ``del``,
+    ``rcpt``, ``chan``; docs/protocol.md §13.2). ``re`` is the message a ``msg``
+    annotates (``""``: none), ``exp`` when the host erases it (ms; 0: never)."""
 
     host: str
     space: str
@@ -130,12 +132,14 @@ class ChannelEvent:
     ts: int
     envelope: bytes
     info: dict[str, Any] | None
+    re: str = ""
+    exp: int = 0
 
     @classmethod
     def from_body(cls, body: EventBody) -> ChannelEvent:
         envelope = b64d(body.env, field="env") if body.env else b""
         return cls(body.host, body.space, body.chan, body.k, body.seq, body.id, body.acct,
-                   body.dev, body.ts, envelope, body.info)
+                   body.dev, body.ts, envelope, body.info, body.re, body.exp)
 
 
 def new_message_id() -> str:
@@ -612,9 +616,19 @@ class HostClient:
         return await self.call("host.claim", **self._proof(secret))
 
     async def publish(self, space: str, chan: str, envelope: bytes,
-                      msg_id: str | None = None) -> dict[str, Any]:
+                      msg_id: str | None = None, *, re: str | None = None) -> dict[str, Any]:
+        """``re``: the message this one annotates (docs/protocol.md §13.2)."""
+        extra = {} if re is None else {"re": re}
         return await self.call("publish", space=space, chan=chan,
-                               id=msg_id or new_message_id(), env=b64e(envelope))
+                               id=msg_id or new_message_id(), env=b64e(envelope), **extra)
+
+    async def delete(self, space: str, chan: str, msg_id: str) -> dict[str, Any]:
+        return await self.call("message.delete", space=space, chan=chan, id=msg_id)
+
+    async def mark(self, space: str, chan: str, *, read: int | None = None,
+                   delivered: int | None = None) -> dict[str, Any]:
+        marks = {k: v for k, v in (("read", read), ("delivered", delivered)) if v is not None}
+        return await self.call("channel.mark", space=space, chan=chan, **marks)
 
     async def history(self, space: str, chan: str, *, before: int | None = None,
                       after: int | None = None, limit: int = 50) -> dict[str, Any]:

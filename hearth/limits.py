@@ -26,6 +26,16 @@ MAX_SUB_CHANNELS = 256
 """Channels named in one ``sub`` frame."""
 MAX_SUBSCRIPTIONS = 1024
 """Topics one browser connection may be subscribed to at once."""
+MAX_CHANNEL_TTL_S = 365 * 24 * 3600
+"""Longest disappearing-message timer of a channel (``channel.ttl``)."""
+DEL_EVENT_IDS = 500
+"""Message ids one ``del`` event names at most (more are split over several events)."""
+EXPIRY_BATCH = 500
+"""Expired messages the host erases per tick (their annotations go with them)."""
+UNREAD_CAP = 1000
+"""``space.unread`` counts at most this many per channel (meaning "this many or more")."""
+RECEIPT_INTERVAL_MS = 1000
+"""At most one ``rcpt`` event per channel in this time (markers are coalesced)."""
 HISTORY_PAGE_MAX = 200
 HISTORY_PAGE_BYTES = 768 * 1024
 """A history page stops growing once its envelopes reach this many bytes."""

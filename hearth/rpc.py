@@ -24,6 +24,7 @@ from hearth.limits import (
     KEY_SHARES_PER_PUT,
     MAX_BACKUP_BLOB,
     MAX_BODY,
+    MAX_CHANNEL_TTL_S,
     MAX_ENVELOPE,
     MAX_KEY_SHARE,
     MAX_LINK_MESSAGE,
@@ -83,10 +84,13 @@ class ResponseBody(Body):
 
 
 class EventBody(Body):
-    """Host-signed channel event: message ``id`` stored as ``seq`` in ``chan``.
+    """Host-signed channel event (docs/protocol.md §6, §13.2).
 
-    ``k`` is the event kind: ``msg`` (a stored message; ``env`` is its opaque
-    envelope) or ``member`` / ``channel`` (a change the host announces).
+    ``k`` is the event kind: ``msg`` (message ``id`` stored as ``seq``; ``env`` is its
+    opaque envelope, ``re`` the message it annotates or ``""``, ``exp`` when the host
+    erases it in ms or ``0``), ``del`` (``info.ids`` were erased; ``acct`` who deleted
+    them, ``""`` for an expiry), ``rcpt`` (``info.marks``: markers that moved) or
+    ``chan`` (``info.channel``: the channel's new settings).
     """
 
     v: int
@@ -101,6 +105,8 @@ class EventBody(Body):
     ts: int = 0
     env: str = ""
     info: dict[str, Any] | None = None
+    re: str = ""
+    exp: int = 0
 
 
 B = TypeVar("B", bound=Body)
@@ -221,12 +227,40 @@ class TokenArgs(Args):
 
 class PublishArgs(Args):
     """``sess``: the envelope's sender session id (base64url), so history can return the
-    key shares that open the page; opaque to the host."""
+    key shares that open the page; opaque to the host. ``re``: the message this one
+    annotates (an edit or a reaction; §13.2)."""
     space: Id
     chan: Id
     id: Id
     env: Envelope
     sess: Id | None = None
+    re: Id | None = None
+
+
+class MessageArgs(Args):
+    space: Id
+    chan: Id
+    id: Id
+
+
+class ChannelTtlArgs(Args):
+    """``ttl_s``: 0 (messages do not disappear) or seconds until the host erases them."""
+    space: Id
+    chan: Id
+    ttl_s: Annotated[int, msgspec.Meta(ge=0, le=MAX_CHANNEL_TTL_S)]
+
+
+class ChannelMarkArgs(Args):
+    """Move the caller's markers forward (at least one of them; the host checks)."""
+    space: Id
+    chan: Id
+    read: Seq | None = None
+    delivered: Seq | None = None
+
+
+class AccountSettingsArgs(Args):
+    """Change the given settings (none: just read them)."""
+    receipts: bool | None = None
 
 
 class HistoryArgs(Args):
@@ -337,6 +371,12 @@ OPS: dict[str, type[Args]] = {
     "token": TokenArgs,
     "publish": PublishArgs,
     "history": HistoryArgs,
+    "message.delete": MessageArgs,
+    "channel.ttl": ChannelTtlArgs,
+    "channel.mark": ChannelMarkArgs,
+    "channel.receipts": ChannelArgs,
+    "space.unread": SpaceArgs,
+    "account.settings": AccountSettingsArgs,
     "device.list": AccountArgs,
     "device.revoke": DeviceArgs,
     "mailbox.put": MailboxPutArgs,

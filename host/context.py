@@ -18,6 +18,7 @@ from hearth.frames import Frame, Publish, Revoke
 from hearth.limits import TOKEN_MAX_LIFETIME_MS
 from hearth.rpc import EventBody, sign_host_body
 from host.authz import AuthzCache, space_name
+from host.receipt_feed import ReceiptFeed
 from host.store import Store
 
 ROLE_RANK = {"member": 1, "admin": 2, "owner": 3}
@@ -39,9 +40,10 @@ def decode_key(text: str, field: str = "acct") -> bytes:
 # ---- lookups that run on the database thread (Store.run) ------------------------------
 
 def channel_row(conn: sqlite3.Connection, space: str, chan: str) -> sqlite3.Row:
-    """The channel row (id, name, last_seq); not_found unless it is in ``space``."""
+    """The channel row (id, name, last_seq, ttl_s); not_found unless it is in ``space``."""
     row: sqlite3.Row | None = conn.execute(
-        "SELECT id, name, last_seq FROM channels WHERE id = ? AND space = ?", (chan, space)
+        "SELECT id, name, last_seq, ttl_s FROM channels WHERE id = ? AND space = ?",
+        (chan, space),
     ).fetchone()
     if row is None:
         raise fail(ErrorCode.NOT_FOUND, f"channel {chan!r} does not exist in space {space!r}")
@@ -55,6 +57,16 @@ def event_frame(host_key: SigningKey, event: EventBody) -> Publish:
 
 
 @dataclass
+class Shared:
+    """What ops leave for the node's tick (``Service.tick``), in memory."""
+
+    receipts: ReceiptFeed = field(default_factory=ReceiptFeed)
+    erased: bool = False
+    """Envelopes were erased since the last WAL checkpoint (set before the commit, so a
+    rollback at worst costs one needless checkpoint)."""
+
+
+@dataclass
 class Context:
     store: Store
     host_key: SigningKey
@@ -65,6 +77,7 @@ class Context:
     acct: bytes
     outbound: list[Frame] = field(default_factory=list)
     authz: AuthzCache = field(default_factory=AuthzCache)
+    shared: Shared = field(default_factory=Shared)
 
     @property
     def acct_b64(self) -> str:
@@ -94,7 +107,7 @@ class Context:
         return await self.store.run(space_name, space)
 
     async def require_channel(self, space: str, chan: str) -> Any:
-        """The channel row (id, name, last_seq); not_found unless it is in ``space``."""
+        """The channel row (id, name, last_seq, ttl_s); not_found unless it is in ``space``."""
         return await self.store.run(channel_row, space, chan)
 
     async def shares_space_with(self, acct: bytes) -> bool:

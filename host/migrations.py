@@ -173,6 +173,29 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (slot, n)
     );
     """,
+    # 4: rich messaging (docs/protocol.md §13): a message's target (an annotation's
+    # ``re``), expiry and tombstone flag (an erased message keeps its row, so seqs stay
+    # gap-free); a channel's disappearing-message timer; read/delivered markers; the
+    # account's receipts setting.
+    """
+    ALTER TABLE messages ADD COLUMN target TEXT;
+    ALTER TABLE messages ADD COLUMN expires_at INTEGER;
+    ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX messages_by_target ON messages(channel_id, target) WHERE target IS NOT NULL;
+    CREATE INDEX messages_by_expiry ON messages(expires_at)
+        WHERE expires_at IS NOT NULL AND deleted = 0;
+    ALTER TABLE channels ADD COLUMN ttl_s INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE markers (
+        channel_id TEXT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+        acct BLOB NOT NULL,
+        read INTEGER NOT NULL DEFAULT 0,
+        delivered INTEGER NOT NULL DEFAULT 0,
+        ts INTEGER NOT NULL,
+        PRIMARY KEY (channel_id, acct)
+    ) WITHOUT ROWID;
+    CREATE INDEX markers_by_acct ON markers(acct);
+    ALTER TABLE users ADD COLUMN receipts INTEGER NOT NULL DEFAULT 1;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,6 +11,9 @@ to a reconnect with full-jitter exponential backoff until ``stop`` is set. When
 by ``shutdown_grace``; requests read but not begun are dropped, unanswered, so the
 relay reports the host offline to their senders), closes with 1001 and exits;
 ``node.json`` in the data dir always says what the node is doing (host.node_status).
+Every TICK_S the node runs ``Service.tick`` (expired messages erased, then their ``del``
+events and the coalesced ``rcpt`` events sent), never between a batch's commit and its
+frames.
 """
 
 from __future__ import annotations
@@ -70,6 +73,10 @@ BACKOFF_BASE_S = 0.2
 BACKOFF_CAP_S = 30.0
 SHUTDOWN_GRACE_S = 10.0
 ADMIN_POLL_S = 1.0
+TICK_S = 0.25
+"""How often the node erases expired messages and flushes coalesced receipts
+(``Service.tick``): an expired message is gone within about this, well under the
+second docs/protocol.md §13.3 promises."""
 GOING_AWAY = 1001
 
 Ready = asyncio.Event | Callable[[str], object] | None
@@ -267,6 +274,17 @@ async def _poll_forever(
             log.info("event=revocations_sent count=%d source=admin", len(fresh))
 
 
+async def _tick_forever(ws: ClientConnection, service: Service, busy: asyncio.Lock,
+                        interval: float, pacer: Pacer) -> None:
+    """``Service.tick`` every ``interval`` s; its events go out after its commit, never
+    between a batch's commit and that batch's frames (``busy``)."""
+    while True:
+        await asyncio.sleep(interval)
+        async with busy:
+            for frame in await service.tick():
+                await _send(ws, pacer, frame)
+
+
 async def _session(
     ws: ClientConnection, service: Service, stop: asyncio.Event, *,
     shutdown_grace: float, admin_poll: float, limits: dict[str, RateLimit],
@@ -282,8 +300,9 @@ async def _session(
     server = asyncio.create_task(_serve_forever(ws, service, feed, busy, inbox, pacer))
     pinger = asyncio.create_task(_ping_forever(ws))
     poller = asyncio.create_task(_poll_forever(ws, feed, busy, admin_poll, pacer))
+    ticker = asyncio.create_task(_tick_forever(ws, service, busy, TICK_S, pacer))
     stopper = asyncio.create_task(stop.wait())
-    tasks = (reader, server, pinger, poller, stopper)
+    tasks = (reader, server, pinger, poller, ticker, stopper)
     try:
         done, _ = await asyncio.wait(set(tasks), return_when=asyncio.FIRST_COMPLETED)
         for task in done - {stopper}:

@@ -1,15 +1,18 @@
 """Messages: capability tokens, publishing and history. Docstrings give the result ``r``.
 
-A *message* is ``{seq, id, acct, dev, ts, env, sess}``: ``env`` is the sender's opaque
-envelope (base64url), never parsed by the host; ``acct``/``dev`` are the sending
-device's certified keys; ``sess`` is the opaque sender-session id the publisher named
-(or null), which lets history return the key shares that open a page.
+A *message* is ``{seq, id, acct, dev, ts, env, sess, re, exp, del}``: ``env`` is the
+sender's opaque envelope (base64url), never parsed by the host; ``acct``/``dev`` are the
+sending device's certified keys; ``sess`` is the opaque sender-session id the publisher
+named (or null), which lets history return the key shares that open a page; ``re`` the
+message it annotates (or null); ``exp`` when the host erases it (ms, or null); ``del``
+true for a tombstone (an erased message: ``env`` ``""``, ``sess`` null), kept so seqs
+stay gap-free (docs/protocol.md §13.2).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, NamedTuple
 
 from hearth.b64 import b64d, b64e
 from hearth.errors import ErrorCode, ProtocolError
@@ -38,39 +41,72 @@ def _message(row: sqlite3.Row) -> dict[str, Any]:
     return {
         "seq": row["seq"], "id": row["msg_id"], "acct": b64e(row["sender_acct"]),
         "dev": b64e(row["sender_dev"]), "ts": row["ts"], "env": b64e(row["env"]),
-        "sess": row["sess"],
+        "sess": row["sess"], "re": row["target"], "exp": row["expires_at"],
+        "del": bool(row["deleted"]),
     }
+
+
+class Stored(NamedTuple):
+    """What ``store_message`` stored (or found stored): exp is 0 for none."""
+    seq: int
+    ts: int
+    dup: bool
+    exp: int
+
+
+def check_target(conn: sqlite3.Connection, chan: str, target: str) -> None:
+    """On the database thread: not_found / bad_request unless message ``target`` of
+    ``chan`` may be annotated (it exists, is not deleted, is no annotation itself)."""
+    row = conn.execute(
+        "SELECT target, deleted FROM messages WHERE channel_id = ? AND msg_id = ?",
+        (chan, target),
+    ).fetchone()
+    if row is None:
+        raise fail(ErrorCode.NOT_FOUND, f"message {target!r} is not in channel {chan!r}")
+    if row["deleted"]:
+        raise fail(ErrorCode.NOT_FOUND, f"message {target!r} was deleted")
+    if row["target"] is not None:
+        raise fail(
+            ErrorCode.BAD_REQUEST,
+            f"message {target!r} is itself an annotation of {row['target']!r}",
+        )
 
 
 def store_message(
     conn: sqlite3.Connection, args: PublishArgs, env: bytes, acct: bytes, dev: bytes, now: int,
-) -> tuple[int, int, bool]:
-    """On the database thread, inside the caller's transaction: (seq, ts, dup) of the
-    message ``args.id`` in ``args.chan``, storing it under the channel's next seq unless
-    the same device already stored the same envelope under that id."""
-    channel_row(conn, args.space, args.chan)
+) -> Stored:
+    """On the database thread, inside the caller's transaction: the message ``args.id``
+    in ``args.chan``, stored under the channel's next seq (``exp`` from the channel's
+    timer now) unless the same device already stored the same envelope under that id.
+    ``args.re`` costs a lookup only when given; otherwise one statement per message."""
+    channel = channel_row(conn, args.space, args.chan)
     stored = conn.execute(
-        "SELECT seq, ts, sender_dev, env FROM messages WHERE channel_id = ? AND msg_id = ?",
+        "SELECT seq, ts, sender_dev, env, target, expires_at FROM messages "
+        "WHERE channel_id = ? AND msg_id = ?",
         (args.chan, args.id),
     ).fetchone()
     if stored is not None:
-        if stored["sender_dev"] != dev or stored["env"] != env:
+        if stored["sender_dev"] != dev or stored["env"] != env or stored["target"] != args.re:
             raise fail(
                 ErrorCode.CONFLICT,
                 f"message id {args.id!r} is already used in channel {args.chan!r} "
                 "by another device or for another envelope",
             )
-        return int(stored["seq"]), int(stored["ts"]), True
+        return Stored(int(stored["seq"]), int(stored["ts"]), True, stored["expires_at"] or 0)
+    if args.re is not None:
+        check_target(conn, args.chan, args.re)
+    ttl_s = int(channel["ttl_s"])
+    exp = now + ttl_s * 1000 if ttl_s else 0
     (seq,), = conn.execute(
         "UPDATE channels SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
         (args.chan,),
     ).fetchall()
     conn.execute(
         "INSERT INTO messages (channel_id, seq, msg_id, sender_acct, sender_dev, env, ts, "
-        "sess) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (args.chan, seq, args.id, acct, dev, env, now, args.sess),
+        "sess, target, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (args.chan, seq, args.id, acct, dev, env, now, args.sess, args.re, exp or None),
     )
-    return int(seq), now, False
+    return Stored(int(seq), now, False, exp)
 
 
 async def publish_admit(ctx: Context, args: PublishArgs) -> bytes:
@@ -83,29 +119,31 @@ async def publish_admit(ctx: Context, args: PublishArgs) -> bytes:
         raise fail(ErrorCode.BAD_REQUEST, exc.message) from None
 
 
-def publish_event(ctx: Context, args: PublishArgs, seq: int) -> EventBody:
-    """The ``msg`` event of a message ``publish`` stored under ``seq`` (unsigned)."""
+def publish_event(ctx: Context, args: PublishArgs, stored: Stored) -> EventBody:
+    """The ``msg`` event of a message ``publish`` stored (unsigned)."""
     return EventBody(
-        v=1, host=ctx.host_id, space=args.space, chan=args.chan, k="msg", seq=seq,
+        v=1, host=ctx.host_id, space=args.space, chan=args.chan, k="msg", seq=stored.seq,
         id=args.id, acct=ctx.acct_b64, dev=ctx.dev_b64, ts=ctx.now, env=args.env,
+        re=args.re or "", exp=stored.exp,
     )
 
 
-def publish_result(args: PublishArgs, seq: int, ts: int, dup: bool) -> dict[str, Any]:
-    return {"id": args.id, "seq": seq, "ts": ts, "dup": dup}
+def publish_result(args: PublishArgs, stored: Stored) -> dict[str, Any]:
+    return {"id": args.id, "seq": stored.seq, "ts": stored.ts, "dup": stored.dup}
 
 
-def publish_done(ctx: Context, args: PublishArgs, seq: int, ts: int, dup: bool) -> dict[str, Any]:
-    """``publish`` after ``store_message`` returned (seq, ts, dup): queue the event
-    (unless a duplicate) and give the result."""
-    if not dup:
-        ctx.emit_event(publish_event(ctx, args, seq))
-    return publish_result(args, seq, ts, dup)
+def publish_done(ctx: Context, args: PublishArgs, stored: Stored) -> dict[str, Any]:
+    """``publish`` after ``store_message`` returned: queue the event (unless a
+    duplicate) and give the result."""
+    if not stored.dup:
+        ctx.emit_event(publish_event(ctx, args, stored))
+    return publish_result(args, stored)
 
 
 async def publish(ctx: Context, args: PublishArgs) -> dict[str, Any]:
     """Member. Stores the envelope under the channel's next seq, answers, then fans
-    out a ``msg`` event. Idempotent per (chan, id): the same device resending the same
+    out a ``msg`` event. With ``re`` it is an annotation of that message (check_target).
+    Idempotent per (chan, id): the same device resending the same
     envelope gets the stored seq/ts with ``dup: true`` and no second event; anything
     else reusing the id is a conflict. r = ``{id, seq, ts, dup}``.
 
@@ -118,10 +156,8 @@ async def publish(ctx: Context, args: PublishArgs) -> dict[str, Any]:
     signed on two cores): the same checks, writes, results and events."""
     env = await publish_admit(ctx, args)
     async with ctx.store.transaction():  # one round trip: see store_message
-        seq, ts, dup = await ctx.store.run(
-            store_message, args, env, ctx.acct, ctx.dev, ctx.now
-        )
-    return publish_done(ctx, args, seq, ts, dup)
+        stored = await ctx.store.run(store_message, args, env, ctx.acct, ctx.dev, ctx.now)
+    return publish_done(ctx, args, stored)
 
 
 def _page_rows(conn: sqlite3.Connection, args: HistoryArgs) -> list[sqlite3.Row]:
@@ -139,7 +175,8 @@ def _page_rows(conn: sqlite3.Connection, args: HistoryArgs) -> list[sqlite3.Row]
         params.append(args.before)
     order = "ASC" if args.after is not None else "DESC"
     return conn.execute(
-        "SELECT seq, msg_id, sender_acct, sender_dev, env, ts, sess FROM messages "
+        "SELECT seq, msg_id, sender_acct, sender_dev, env, ts, sess, target, expires_at, "
+        "deleted FROM messages "
         f"WHERE {' AND '.join(clauses)} ORDER BY seq {order} LIMIT ?",
         [*params, args.limit + 1],
     ).fetchall()

@@ -1,7 +1,8 @@
 """Ops on spaces, channels and members. Each handler's docstring gives its result ``r``.
 
-Shapes used below: a *channel* is ``{id, name, seq}`` (``seq``: the last sequence
-number stored in it) and a *space* is ``{id, name, role, channels: [channel...]}``
+Shapes used below: a *channel* is ``{id, name, seq, ttl_s}`` (``seq``: the last
+sequence number stored in it; ``ttl_s``: its disappearing-message timer, 0 for none)
+and a *space* is ``{id, name, role, channels: [channel...]}``
 (``role``: the caller's role).
 """
 
@@ -28,12 +29,18 @@ from host.store import Store
 DEFAULT_CHANNEL = "general"
 
 
+def channel_shape(row: Any) -> dict[str, Any]:
+    """The *channel* shape of a channels row (id, name, last_seq, ttl_s)."""
+    return {"id": row["id"], "name": row["name"], "seq": row["last_seq"], "ttl_s": row["ttl_s"]}
+
+
 async def channels_of(store: Store, space: str) -> list[dict[str, Any]]:
     rows = await store.fetchall(
-        "SELECT id, name, last_seq FROM channels WHERE space = ? ORDER BY created_at, rowid",
+        "SELECT id, name, last_seq, ttl_s FROM channels WHERE space = ? "
+        "ORDER BY created_at, rowid",
         (space,),
     )
-    return [{"id": r["id"], "name": r["name"], "seq": r["last_seq"]} for r in rows]
+    return [channel_shape(r) for r in rows]
 
 
 async def spaces_of(store: Store, acct: bytes) -> list[dict[str, Any]]:
@@ -58,15 +65,26 @@ async def space_entry(ctx: Context, space: str) -> dict[str, Any]:
 
 
 async def add_member(ctx: Context, space: str, role: str) -> None:
-    """Make the caller a member (inside the caller's transaction)."""
+    """Make the caller a member (inside the caller's transaction). Its markers start at
+    each channel's last seq: what was sent before it joined is not unread for it."""
     await ctx.store.execute(
         "INSERT INTO members (space, acct, role, joined_at) VALUES (?, ?, ?, ?)",
         (space, ctx.acct, role, ctx.now),
+    )
+    await ctx.store.execute(
+        "INSERT OR REPLACE INTO markers (channel_id, acct, read, delivered, ts) "
+        "SELECT id, ?, last_seq, last_seq, ? FROM channels WHERE space = ?",
+        (ctx.acct, ctx.now, space),
     )
 
 
 async def _revoke_member(ctx: Context, space: str, acct: bytes) -> None:
     await ctx.store.execute("DELETE FROM members WHERE space = ? AND acct = ?", (space, acct))
+    await ctx.store.execute(
+        "DELETE FROM markers WHERE acct = ? AND channel_id IN "
+        "(SELECT id FROM channels WHERE space = ?)",
+        (acct, space),
+    )
     # Kept so members can still verify what the departed member sent before leaving.
     await ctx.store.execute(
         "INSERT INTO departures (space, acct, left_at) VALUES (?, ?, ?)", (space, acct, ctx.now)
@@ -170,7 +188,7 @@ async def channel_create(ctx: Context, args: SpaceNameArgs) -> dict[str, Any]:
             "INSERT INTO channels (id, space, name, created_at) VALUES (?, ?, ?, ?)",
             (chan, args.space, args.name, ctx.now),
         )
-    return {"channel": {"id": chan, "name": args.name, "seq": 0}}
+    return {"channel": {"id": chan, "name": args.name, "seq": 0, "ttl_s": 0}}
 
 
 async def channel_list(ctx: Context, args: SpaceArgs) -> dict[str, Any]:
@@ -189,11 +207,12 @@ async def channel_rename(ctx: Context, args: ChannelNameArgs) -> dict[str, Any]:
             await ctx.store.execute(
                 "UPDATE channels SET name = ? WHERE id = ?", (args.name, args.chan)
             )
-    return {"channel": {"id": args.chan, "name": args.name, "seq": row["last_seq"]}}
+    return {"channel": {**channel_shape(row), "name": args.name}}
 
 
 async def channel_delete(ctx: Context, args: ChannelArgs) -> dict[str, Any]:
-    """Admin+. Deletes the channel and its messages. r = ``{channel: id, deleted: true}``."""
+    """Admin+. Deletes the channel, its messages and markers.
+    r = ``{channel: id, deleted: true}``."""
     await ctx.require_role(args.space, "admin")
     async with ctx.store.transaction():
         await ctx.require_channel(args.space, args.chan)

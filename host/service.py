@@ -49,12 +49,15 @@ from host import (
     ops_mailbox,
     ops_messages,
     ops_prekeys,
+    ops_receipts,
+    ops_retention,
     ops_roster,
     ops_spaces,
 )
 from host.authz import AuthzCache
 from host.config import host_id_for
-from host.context import Context, decode_key, event_frame, fail
+from host.context import Context, Shared, decode_key, event_frame, fail
+from host.expiry import any_due, expire_due, expiry_events
 from host.replay import ReplayCache
 from host.store import Store, TransactionLost
 
@@ -94,6 +97,12 @@ HANDLERS: dict[str, Handler] = {
     "token": ops_messages.token,
     "publish": ops_messages.publish,
     "history": ops_messages.history,
+    "message.delete": ops_retention.message_delete,
+    "channel.ttl": ops_retention.channel_ttl,
+    "channel.mark": ops_receipts.channel_mark,
+    "channel.receipts": ops_receipts.channel_receipts,
+    "space.unread": ops_receipts.space_unread,
+    "account.settings": ops_receipts.account_settings,
     "device.list": ops_account.device_list,
     "device.revoke": ops_account.device_revoke,
     "mailbox.put": ops_mailbox.mailbox_put,
@@ -200,6 +209,7 @@ class Service:
         self._started_at = clock()
         self._lock = asyncio.Lock()
         self._authz = AuthzCache()
+        self.shared = Shared()
         self._verify_threads = verify_threads
         self._verifier = ThreadPoolExecutor(verify_threads, "hearth-verify") \
             if verify_threads > 0 else None
@@ -275,6 +285,27 @@ class Service:
         """``respond_batch`` for a single request."""
         (frames,) = await self.respond_batch([Request(reply_to, text, sig)])
         return frames
+
+    async def tick(self) -> list[Frame]:
+        """The host's periodic work (the node calls it about every TICK_S): erase what
+        expired (at most EXPIRY_BATCH messages, in one transaction), then the signed
+        ``del`` events of that erase and the coalesced ``rcpt`` events due, to send in
+        that order. Events only after the erase committed (host-first); after any erase,
+        the write-ahead log is checkpointed so the erased bytes leave the disk."""
+        async with self._lock:
+            now = self._clock()
+            erased: dict[tuple[str, str], list[str]] = {}
+            if await self.store.run(any_due, now):
+                async with self.store.transaction():
+                    erased = await self.store.run(expire_due, now)
+            if erased:
+                self.shared.erased = True
+            events = expiry_events(self.host_id, now, erased)
+            events += await self.shared.receipts.flush(self.store, self.host_id, now)
+            if self.shared.erased:
+                self.shared.erased = False
+                await self.store.checkpoint()
+        return list(await self._spread(partial(event_frame, self.host_key), events))
 
     async def open_all(self, requests: Sequence[Request]) -> None:
         """Verify every request not verified yet; with verification threads, a batch
@@ -392,10 +423,9 @@ class Service:
                 done[k] = self._error(
                     body.dev, body.n, ProtocolError(ErrorCode.INTERNAL, "internal error")), []
             else:
-                seq, ts, dup = result
-                if not dup:
-                    events.append((ctx, ops_messages.publish_event(ctx, args, seq)))
-                r = ops_messages.publish_result(args, seq, ts, dup)
+                if not result.dup:
+                    events.append((ctx, ops_messages.publish_event(ctx, args, result)))
+                r = ops_messages.publish_result(args, result)
                 done[k] = ResponseBody(v=1, host=self.host_id, dev=body.dev, re=body.n,
                                        ok=True, r=r), ctx.outbound
         frames = await self._spread(partial(event_frame, self.host_key),
@@ -455,7 +485,7 @@ class Service:
         else:
             acct = await self._device_account(dev, body.dev)
         return Context(self.store, self.host_key, self.host_id, body.op, now, dev, acct,
-                       authz=self._authz)
+                       authz=self._authz, shared=self.shared)
 
     async def _device_account(self, dev: bytes, shown: str) -> bytes:
         row = await self._authz.device(self.store, dev)

@@ -40,8 +40,11 @@ from host.migrations import migrate
 
 BUSY_TIMEOUT_MS = 5000
 # Per-connection settings; WAL is a property of the file, set once in prepare_database.
+# secure_delete: erased envelopes (host/erase.py) are overwritten with zeros, not left
+# in free space of the file.
 PRAGMAS = (
     "PRAGMA foreign_keys = ON",
+    "PRAGMA secure_delete = ON",
     "PRAGMA synchronous = FULL",
     f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
 )
@@ -262,6 +265,14 @@ class Store:
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file and truncate it, so bytes
+        overwritten since (erased envelopes) no longer linger in the log. Waits for any
+        transaction in progress; best effort while another connection reads (SQLite
+        then checkpoints what it can and the rest goes at a later checkpoint)."""
+        async with self._lock:
+            await self.run(_execute, "PRAGMA wal_checkpoint(TRUNCATE)", ())
 
     # ---- transactions -----------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from nacl.signing import SigningKey
 from hearth.b64 import b64d, b64e
 from hearth.errors import ErrorCode, ProtocolError
 from hearth.keys import DeviceKeys
-from hearth.limits import MAX_ENVELOPE, MAX_MAILBOX_PAYLOAD
+from hearth.limits import MAX_CHANNEL_TTL_S, MAX_ENVELOPE, MAX_MAILBOX_PAYLOAD
 from hearth.rpc import (
     OPS,
     ErrorInfo,
@@ -183,7 +183,23 @@ def response(host_id: str, **kw: Any) -> ResponseBody:
 
 def event(host_id: str) -> EventBody:
     return EventBody(v=1, host=host_id, space="s1", chan="c1", k="msg", seq=7, id="m1",
-                     acct=KEY, dev=KEY, ts=5, env="AAAA")
+                     acct=KEY, dev=KEY, ts=5, env="AAAA", re="m0", exp=99)
+
+
+def test_event_kinds_round_trip(host_key: SigningKey, host_id: str) -> None:
+    """``del``, ``rcpt`` and ``chan`` (docs/protocol.md §13.2) carry their details in
+    ``info``; ``re``/``exp`` default to none, so older events parse unchanged."""
+    for k, info in (("del", {"ids": ["m1", "m2"]}),
+                    ("rcpt", {"marks": [{"acct": KEY, "read": 3, "delivered": 4}]}),
+                    ("chan", {"channel": {"id": "c1", "name": "n", "seq": 2, "ttl_s": 60}})):
+        body = EventBody(v=1, host=host_id, space="s1", chan="c1", k=k, ts=5, info=info)
+        text, sig = sign_host_body(host_key, body)
+        opened = open_host_body(host_id, text, sig, EventBody)
+        assert (opened.k, opened.info, opened.re, opened.exp) == (k, info, "", 0)
+    old = {"v": 1, "host": host_id, "space": "s", "chan": "c", "k": "msg", "seq": 1,
+           "id": "m", "acct": "", "dev": "", "ts": 1, "env": "AAAA", "info": None}
+    opened = load_body(orjson.dumps(old), EventBody)
+    assert (opened.re, opened.exp) == ("", 0)
 
 
 def test_response_round_trip(host_key: SigningKey, host_id: str) -> None:
@@ -306,6 +322,12 @@ MINIMAL_ARGS: dict[str, dict[str, Any]] = {
     "link.open": {},
     "link.post": {"link": "abcdefghij", "msg": "AAAA"},
     "link.read": {"link": "abcdefghij"},
+    "message.delete": {"space": "s", "chan": "c", "id": "m1"},
+    "channel.ttl": {"space": "s", "chan": "c", "ttl_s": 0},
+    "channel.mark": {"space": "s", "chan": "c"},
+    "channel.receipts": {"space": "s", "chan": "c"},
+    "space.unread": {"space": "s"},
+    "account.settings": {},
 }
 
 
@@ -346,7 +368,10 @@ FULL_ARGS: dict[str, dict[str, Any]] = {
     "history": {"space": "s", "chan": "c", "before": 10, "after": 2, "limit": 200},
     "mailbox.fetch": {"after": 5, "limit": 200},
     "mailbox.ack": {"ids": [0, 1, 2]},
-    "publish": {"space": "s", "chan": "c", "id": "m1", "env": "AAAA", "sess": "x"},
+    "publish": {"space": "s", "chan": "c", "id": "m1", "env": "AAAA", "sess": "x", "re": "m0"},
+    "channel.ttl": {"space": "s", "chan": "c", "ttl_s": MAX_CHANNEL_TTL_S},
+    "channel.mark": {"space": "s", "chan": "c", "read": 3, "delivered": 4},
+    "account.settings": {"receipts": False},
     "prekey.put": {"reset": True, "signed": "AAAA", "one_time": ["AAAA", "AAAB"]},
     "link.read": {"link": "abcdefghij", "after": 3},
 }
@@ -411,6 +436,14 @@ def test_mailbox_payload_size_limit() -> None:
     ("token", {"space": "s", "chans": []}, "$.chans"),
     ("backup.put", {"blob": "AAAA", "version": 0}, "$.version"),
     ("hello", {"cert": CERT[:-1]}, "$.cert"),
+    ("publish", {"space": "s", "chan": "c", "id": "m1", "env": "AAAA", "re": ""}, "$.re"),
+    ("message.delete", {"space": "s", "chan": "c", "id": "x" * 65}, "$.id"),
+    ("channel.ttl", {"space": "s", "chan": "c", "ttl_s": -1}, "$.ttl_s"),
+    ("channel.ttl", {"space": "s", "chan": "c", "ttl_s": MAX_CHANNEL_TTL_S + 1}, "$.ttl_s"),
+    ("channel.ttl", {"space": "s", "chan": "c", "ttl_s": 1.5}, "$.ttl_s"),
+    ("channel.mark", {"space": "s", "chan": "c", "read": -1}, "$.read"),
+    ("channel.mark", {"space": "s", "chan": "c", "delivered": "3"}, "$.delivered"),
+    ("account.settings", {"receipts": 1}, "$.receipts"),
 ])
 def test_bad_values_name_the_field(op: str, args: dict[str, Any], path: str) -> None:
     message = refused(parse_args, op, args, code=ErrorCode.BAD_REQUEST)

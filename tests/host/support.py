@@ -9,12 +9,12 @@ from typing import Any
 from nacl.signing import SigningKey
 
 from hearth.b64 import b64e
-from hearth.frames import Frame
+from hearth.frames import Frame, Publish
 from hearth.invite_link import invite_public_key, new_invite_secret, prove_invite
 from hearth.keys import DeviceKeys, new_device, now_ms
-from hearth.rpc import ResponseBody, open_host_body, sign_host_body, sign_request
+from hearth.rpc import EventBody, ResponseBody, open_host_body, sign_host_body, sign_request
 from host.config import create_owner_claim
-from host.service import Service
+from host.service import Request, Service
 
 
 class Clock:
@@ -42,6 +42,12 @@ class User:
     @property
     def device(self) -> DeviceKeys:
         return self.devices[0]
+
+    def add_device(self) -> DeviceKeys:
+        """Another device certified by this account (it still has to say hello)."""
+        device = new_device(self.account_key)
+        self.devices.append(device)
+        return device
 
     @property
     def acct(self) -> str:
@@ -121,6 +127,27 @@ class Host:
         created = await self.ok(user, "invite.link", space=space,
                                 pk=invite_public_key(secret), **args)
         return {**created, "secret": secret}
+
+    def request(self, user: User, op: str, device: DeviceKeys | None = None,
+                **args: Any) -> Request:
+        """A signed request as the node would hand it to ``Service.handle_batch``."""
+        _, text, sig = sign_request(device or user.device, self.host_id, op, args,
+                                    ts=self.clock())
+        return Request("conn", text, sig)
+
+    def events(self, kind: str | None = None, frames: list[Frame] | None = None,
+               ) -> list[EventBody]:
+        """The verified channel events among ``frames`` (default: everything sent), of
+        ``kind`` if given."""
+        opened = [open_host_body(self.host_id, f.body, f.sig, EventBody)
+                  for f in (self.sent if frames is None else frames) if isinstance(f, Publish)]
+        return [e for e in opened if kind is None or e.k == kind]
+
+    async def tick(self) -> list[EventBody]:
+        """Run the node's periodic work once (``Service.tick``); its events."""
+        frames = await self.service.tick()
+        self.sent.extend(frames)
+        return self.events(frames=frames)
 
     async def store_count(self, table: str) -> int:
         return int(await self.service.store.fetchval(f"SELECT count(*) FROM {table}"))

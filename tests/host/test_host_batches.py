@@ -13,7 +13,7 @@ from hearth.b64 import b64e
 from hearth.errors import ErrorCode
 from hearth.frames import Frame, Publish
 from hearth.keys import new_device
-from hearth.rpc import EventBody, open_host_body, sign_request
+from hearth.rpc import EventBody, open_host_body
 from host import admin, service, store
 from host.config import db_path
 from host.context import Context, fail
@@ -22,8 +22,7 @@ from tests.host.support import Community, Host, User, add_member
 
 
 def _request(host: Host, user: User, op: str, device: Any = None, **args: Any) -> Request:
-    _, text, sig = sign_request(device or user.device, host.host_id, op, args, ts=host.clock())
-    return Request("conn", text, sig)
+    return host.request(user, op, device, **args)
 
 
 def _publish(c: Community, user: User, msg_id: str, env: bytes = b"x") -> Request:

@@ -27,7 +27,7 @@ async def test_full_lifecycle(host: Host) -> None:
     assert [c["name"] for c in space["channels"]] == ["general"]
     sid = space["id"]
     random = (await host.ok(owner, "channel.create", space=sid, name="random"))["channel"]
-    assert random == {"id": random["id"], "name": "random", "seq": 0}
+    assert random == {"id": random["id"], "name": "random", "seq": 0, "ttl_s": 0}
     listed = (await host.ok(owner, "channel.list", space=sid))["channels"]
     assert [c["name"] for c in listed] == ["general", "random"]
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from host.errors import HostConfigError
-from host.migrations import SCHEMA_VERSION
+from host.migrations import MIGRATIONS, SCHEMA_VERSION
 from host.store import Store, prepare_database
 
 TABLES = {
     "host_owners", "owner_claims", "users", "devices", "spaces", "channels", "members",
     "invites", "messages", "mailbox", "key_backups", "revocations", "retired_host_keys",
-    "prekeys", "key_shares", "departures", "link_slots", "link_posts",
+    "prekeys", "key_shares", "departures", "link_slots", "link_posts", "markers",
 }
 
 
@@ -44,6 +44,7 @@ async def test_runtime_connection_enforces_foreign_keys_and_full_sync(tmp_path: 
     try:
         assert await store.fetchval("PRAGMA foreign_keys") == 1
         assert await store.fetchval("PRAGMA synchronous") == 2  # FULL
+        assert await store.fetchval("PRAGMA secure_delete") == 1  # erased bytes are zeroed
         with pytest.raises(sqlite3.IntegrityError):
             async with store.transaction():
                 await store.execute(
@@ -91,3 +92,34 @@ async def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> Non
         assert await store.fetchval("SELECT count(*) FROM users") == 0
     finally:
         await store.close()
+
+
+async def test_a_version_3_database_upgrades_to_rich_messaging(tmp_path: Path) -> None:
+    """Migration 4 on a database holding data: old messages read as plain, undeleted,
+    never-expiring messages; channels get no timer; accounts share receipts."""
+    path = tmp_path / "db.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version, script in enumerate(MIGRATIONS[:3], start=1):
+        conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
+    conn.executescript(
+        "INSERT INTO users (acct, name, created_at) VALUES (x'01', 'a', 1);"
+        "INSERT INTO spaces (id, name, created_by, created_at) VALUES ('s', 'S', x'01', 1);"
+        "INSERT INTO channels (id, space, name, last_seq, created_at) "
+        "VALUES ('c', 's', 'general', 1, 1);"
+        "INSERT INTO messages (channel_id, seq, msg_id, sender_acct, sender_dev, env, ts, sess)"
+        " VALUES ('c', 1, 'm1', x'01', x'02', x'0304', 5, 'x');"
+    )
+    conn.close()
+    assert user_version(path) == 3
+    store = await Store.open(path)
+    try:
+        row = await store.fetchone(
+            "SELECT env, sess, target, expires_at, deleted FROM messages WHERE msg_id = 'm1'")
+        assert row is not None and tuple(row) == (b"\x03\x04", "x", None, None, 0)
+        assert await store.fetchval("SELECT ttl_s FROM channels WHERE id = 'c'") == 0
+        assert await store.fetchval("SELECT receipts FROM users") == 1
+        assert await store.fetchval("SELECT count(*) FROM markers") == 0
+    finally:
+        await store.close()
+    assert user_version(path) == SCHEMA_VERSION == 4
+    assert "markers" in tables(path)
