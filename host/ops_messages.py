@@ -129,7 +129,8 @@ def publish_event(ctx: Context, args: PublishArgs, stored: Stored) -> EventBody:
 
 
 def publish_result(args: PublishArgs, stored: Stored) -> dict[str, Any]:
-    return {"id": args.id, "seq": stored.seq, "ts": stored.ts, "dup": stored.dup}
+    return {"id": args.id, "seq": stored.seq, "ts": stored.ts, "dup": stored.dup,
+            "exp": stored.exp or None}
 
 
 def publish_done(ctx: Context, args: PublishArgs, stored: Stored) -> dict[str, Any]:

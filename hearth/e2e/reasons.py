@@ -26,6 +26,8 @@ class Reason(Enum):
     TAMPERED = ("the message was altered, or is not from its sender", False)
     REPLAY = ("a repeat of an earlier message, ignored", False)
     BAD_KEY_SHARED = ("the sender's device shared a key that does not open it", False)
+    BAD_CONTENT = ("the message is not in a form Hearth can show", False)
+    NOT_AUTHOR = ("an edit by someone other than the author, ignored", False)
 
     @property
     def text(self) -> str:
@@ -52,6 +54,8 @@ _BY_CODE: dict[ErrorCode, Reason] = {
     ErrorCode.INDEX_TOO_OLD: Reason.BEFORE_JOIN,
     ErrorCode.INDEX_TOO_FAR: Reason.TAMPERED,
     ErrorCode.DECRYPT_FAILED: Reason.BAD_KEY_SHARED,
+    ErrorCode.BAD_CONTENT: Reason.BAD_CONTENT,
+    ErrorCode.NOT_AUTHOR: Reason.NOT_AUTHOR,
 }
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hearth.b64 import b64d, b64e
@@ -56,7 +56,12 @@ log = logging.getLogger("hearth.e2e")
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """A channel message as shown: its plaintext, or why it cannot be shown."""
+    """A channel message as delivered: its plaintext, or why it cannot be shown.
+
+    ``re``: the message it annotates (host-visible; None for none), ``exp``: when the
+    host erases it (ms; None for never), ``deleted``: a tombstone (no plaintext, no
+    reason) kept so sequence numbers stay gap-free (docs/protocol.md section 13.2).
+    ``space`` and ``chan``: where it was delivered."""
 
     seq: int
     id: str
@@ -66,6 +71,11 @@ class Message:
     plaintext: bytes | None
     reason: Reason | None = None
     detail: str = ""
+    re: str | None = None
+    exp: int | None = None
+    deleted: bool = False
+    space: str = ""
+    chan: str = ""
 
 
 class SecureClient:
@@ -168,8 +178,9 @@ class SecureClient:
     # ---- sending -------------------------------------------------------------------
 
     async def send(self, space: str, chan: str, plaintext: bytes,
-                   msg_id: str | None = None) -> dict[str, Any]:
-        """Encrypt and publish; r = the host's ``{id, seq, ts, dup}``."""
+                   msg_id: str | None = None, *, re: str | None = None) -> dict[str, Any]:
+        """Encrypt and publish (as an annotation of message ``re`` if given); r = the
+        host's ``{id, seq, ts, dup, exp}``."""
         if self.recovery is None:
             raise ValueError("set up recovery (use_recovery) before sending the first message")
         out = await self._outbound(space, chan)
@@ -177,8 +188,9 @@ class SecureClient:
         place = envelope.Place(self.host_id, space, chan, msg_id)
         sealed = envelope.seal(self.identity.device.signing, out.session, place, plaintext,
                                now_ms())
+        extra = {} if re is None else {"re": re}
         return await self._call("publish", space=space, chan=chan, id=msg_id,
-                                env=b64e(sealed), sess=b64e(out.session.session_id))
+                                env=b64e(sealed), sess=b64e(out.session.session_id), **extra)
 
     def rotate(self, space: str, chan: str | None = None) -> None:
         """Drop the outbound session(s) of ``space`` (or one channel): the next message
@@ -239,18 +251,28 @@ class SecureClient:
     # ---- receiving -----------------------------------------------------------------
 
     async def receive(self, wait_s: float = 10.0) -> Message:
-        """The next message of a followed channel, opened (other event kinds are skipped).
+        """The next message of a followed channel, opened (other event kinds are skipped;
+        see :meth:`receive_update`)."""
+        async with asyncio.timeout(wait_s):
+            while True:
+                update = await self.receive_update(None)
+                if isinstance(update, Message):
+                    return update
+
+    async def receive_update(self, wait_s: float | None = 10.0) -> Message | ChannelEvent:
+        """The next message of a followed channel, opened, or the next other verified
+        host event as it came (``del``, ``rcpt``, ``chan``; docs/protocol.md 13.2).
 
         Per channel, messages come in sequence order and each once: one at or below the
         last handed out is dropped (a catch-up and live delivery overlapped); one past it
-        first brings in the gap from history. Filling a gap is best effort: if history
-        cannot be had, the gap is logged and left. Reads the client's ``events``: one
-        SecureClient per Client consumes them."""
+        first brings in the gap from history (tombstones included, as deleted messages).
+        Filling a gap is best effort: if history cannot be had, the gap is logged and
+        left. Reads the client's ``events``: one SecureClient per Client consumes them."""
         async with asyncio.timeout(wait_s):
             while True:
                 event = self._backlog.popleft() if self._backlog else await self.client.events.get()
                 if event.kind != "msg":
-                    continue
+                    return event
                 ref = (event.host, event.space, event.chan)
                 last = self._last_seq.get(ref)
                 if last is not None and event.seq <= last:
@@ -287,8 +309,9 @@ class SecureClient:
                 await self._accept_shares(space, chan, page["keys"])
                 events += [
                     ChannelEvent(self.host_id, space, chan, "msg", m["seq"], m["id"],
-                                 m["acct"], m["dev"], m["ts"], b64d(m["env"], field="env"),
-                                 None)
+                                 m["acct"], m["dev"], m["ts"],
+                                 b"" if m.get("del") else b64d(m["env"], field="env"),
+                                 None, m.get("re") or "", m.get("exp") or 0)
                     for m in page["messages"]
                 ]
                 if not page["more"] or not page["messages"]:
@@ -299,27 +322,36 @@ class SecureClient:
         return events
 
     async def open_event(self, event: ChannelEvent) -> Message:
+        """A ``msg`` event opened; an empty envelope is a tombstone (only catch-up makes
+        those: the host never sends one live)."""
         return await self._show(event.space, event.chan, event.seq, event.id, event.acct,
-                                event.dev, event.ts, event.envelope, [])
+                                event.dev, event.ts, event.envelope, [], event.re or None,
+                                event.exp or None)
 
     async def history(self, space: str, chan: str, **page: Any) -> list[Message]:
-        """A history page, opened in order with the key shares the host sent beside it."""
+        """A history page, opened in order with the key shares the host sent beside it
+        (tombstones come as deleted messages)."""
         result = await self._call("history", space=space, chan=chan, **page)
         return [
             await self._show(space, chan, m["seq"], m["id"], m["acct"], m["dev"], m["ts"],
-                             b64d(m["env"], field="env"), result["keys"])
+                             b"" if m.get("del") else b64d(m["env"], field="env"),
+                             result["keys"], m.get("re"), m.get("exp"))
             for m in result["messages"]
         ]
 
     async def _show(self, space: str, chan: str, seq: int, msg_id: str, acct: str, dev: str,
-                    ts: int, env: bytes, shares: list[dict[str, Any]]) -> Message:
+                    ts: int, env: bytes, shares: list[dict[str, Any]], re: str | None,
+                    exp: int | None) -> Message:
+        base = Message(seq, msg_id, acct, dev, ts, None, re=re, exp=exp, space=space, chan=chan)
+        if not env:
+            return replace(base, deleted=True)
         try:
             if shares:
                 await self._accept_shares(space, chan, shares)
             plaintext = await self.decrypt(space, chan, seq, msg_id, acct, dev, ts, env)
         except E2EError as exc:
-            return Message(seq, msg_id, acct, dev, ts, None, exc.reason, exc.detail)
-        return Message(seq, msg_id, acct, dev, ts, plaintext)
+            return replace(base, reason=exc.reason, detail=exc.detail)
+        return replace(base, plaintext=plaintext)
 
     async def decrypt(self, space: str, chan: str, seq: int, msg_id: str, acct: str,
                       dev: str, ts: int, env: bytes) -> bytes:

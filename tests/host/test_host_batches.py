@@ -115,7 +115,7 @@ async def test_a_batch_that_cannot_commit_reports_nothing_done(
     # The store is usable again, and the rolled-back seq was not consumed.
     again = await host.service.handle_batch([_publish(community, owner, "m1")])
     assert _codes(again) == ["ok"] and again[0][0].r == {"id": "m1", "seq": 1, "ts": host.clock(),
-                                                         "dup": False}
+                                                         "dup": False, "exp": None}
 
 
 async def test_outcomes_arrive_only_once_their_rows_are_committed(

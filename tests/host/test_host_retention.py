@@ -177,14 +177,14 @@ async def test_channel_ttl_is_admin_only_and_announced(community: Community) -> 
 async def test_expired_messages_are_erased_by_the_tick(community: Community) -> None:
     host, c = community.host, community
     bob = await add_member(c, "bob")
-    await _publish(host, bob, c, "kept")
+    assert (await _publish(host, bob, c, "kept"))["exp"] is None
     await host.ok(c.owner, "channel.ttl", space=c.space, chan=c.general, ttl_s=60)
     host.sent.clear()
     published = host.clock()
     await _publish(host, bob, c, "m1")
     await _publish(host, c.owner, c, "r1", re="m1")
     host.clock.advance(30_000)
-    await _publish(host, bob, c, "m2")
+    assert (await _publish(host, bob, c, "m2"))["exp"] == published + 90_000  # the sender's copy
     assert [(e.id, e.exp) for e in host.events("msg")] == [
         ("m1", published + 60_000), ("r1", published + 60_000), ("m2", published + 90_000)]
     assert [m["exp"] for m in await _history(host, bob, c)] == [
