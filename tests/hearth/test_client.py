@@ -60,9 +60,12 @@ def response(request: RequestBody, *, dev: str | None = None, key: SigningKey = 
     return {"t": "resp", "host": HOST_ID, "body": text, "sig": sig}
 
 
-def event(chan: str, *, key: SigningKey = HOST_KEY) -> dict[str, object]:
-    text, sig = sign_host_body(key, EventBody(v=1, host=HOST_ID, space="s", chan=chan, k="msg",
-                                              seq=1, id="m", ts=now_ms(), env="AAAA"))
+def event(chan: str, *, key: SigningKey = HOST_KEY, k: str = "msg",
+          info: dict[str, object] | None = None) -> dict[str, object]:
+    body = (EventBody(v=1, host=HOST_ID, space="s", chan=chan, k=k, seq=1, id="m",
+                      ts=now_ms(), env="AAAA") if k == "msg" else
+            EventBody(v=1, host=HOST_ID, space="s", chan=chan, k=k, ts=now_ms(), info=info))
+    text, sig = sign_host_body(key, body)
     return {"t": "event", "host": HOST_ID, "space": "s", "chan": "general", "body": text,
             "sig": sig}
 
@@ -116,5 +119,26 @@ async def test_forged_or_rerouted_events_are_dropped(
     ])
     got = await client.next_event(5)
     assert (got.chan, got.host) == ("general", HOST_ID)
+    await asyncio.sleep(0.2)
+    assert client.events.empty()
+
+
+async def test_a_relay_cannot_forge_a_delete_receipt_or_timer_change(
+    hostile: tuple[HostileRelay, Client],
+) -> None:
+    """Rich-messaging host events (docs/protocol.md §13.2) are host-signed like messages:
+    a relay forging one to erase a message, fake a read, or set a timer is ignored."""
+    relay, client = hostile
+    impostor = SigningKey.generate()
+    relay.outbox.put_nowait([
+        event("general", key=impostor, k="del", info={"ids": ["m"]}),
+        event("general", key=impostor, k="rcpt",
+              info={"marks": [{"acct": "a", "read": 9, "delivered": 9}]}),
+        event("general", key=impostor, k="chan", info={"channel": {"ttl_s": 1}}),
+        event("random", k="del", info={"ids": ["m"]}),  # genuine, but re-routed
+        event("general", k="del", info={"ids": ["m"]}),
+    ])
+    got = await client.next_event(5)
+    assert (got.kind, got.chan, got.info) == ("del", "general", {"ids": ["m"]})
     await asyncio.sleep(0.2)
     assert client.events.empty()
