@@ -26,7 +26,7 @@ import { parseInviteLink, proveInvite, invitePublicKey } from './protocol/invite
 import { ChannelView } from './ui/channel_view.js';
 import { h, replace } from './ui/dom.js';
 import { renderMembers } from './ui/members.js';
-import { renderRail, renderSidebar } from './ui/sidebar.js';
+import { renderBadges, renderRail, renderSidebar } from './ui/sidebar.js';
 import { showKeysLost, showOtherTab, showWelcome } from './ui/screens.js';
 import { showLinkScreen, showRestoreScreen } from './ui/onboarding.js';
 import { parseLinkAddress, receiveAccount } from './e2e/new_device.js';
@@ -36,6 +36,8 @@ import { TabServer } from './tabs/owner.js';
 import { FollowerLink, RemoteConnection, remoteHost } from './tabs/follower.js';
 import { toast } from './ui/toast.js';
 import { openRecoverySetup } from './ui/recovery_dialog.js';
+import { Awareness } from './chat/awareness.js';
+import { attachAwareness, notifyArrival } from './ui/awareness_view.js';
 
 /**
  * @typedef {{hostId: string, origin: string, label: string}} SavedHost
@@ -54,6 +56,8 @@ export class App {
   current = { hostId: null, space: null, chan: null };
   /** @type {Map<string, Member[]>} members by "host/space" */ members = new Map();
   /** @type {ChannelView | null} */ view = null;
+  /** @type {ReturnType<typeof attachAwareness> | null} the view's divider, marks, mention picker */
+  viewAwareness = null;
   persisted = false;
   /** @type {ReturnType<typeof setInterval> | undefined} */ memberPoll;
   /** @type {Map<string, SecureClient>} end-to-end encryption, by host */ secures = new Map();
@@ -77,6 +81,14 @@ export class App {
     this.identity = identity;
     this.ownership = ownership ?? null;
     this.link = link ?? null;
+    /** unread and mention counts, markers, receipts and notifications of every host */
+    this.awareness = new Awareness({
+      me: identity.account,
+      showing: (hostId, space, chan) => document.visibilityState === 'visible' && this.view !== null
+        && this.current.hostId === hostId && this.current.space === space && this.current.chan === chan,
+      arrived: (hostId, space, chan, m, opened) => void notifyArrival(this, hostId, space, chan, m, opened),
+    });
+    this.awareness.addEventListener('change', () => renderBadges(this));
     /** @type {TabServer | null} answers follower tabs; none in a follower */
     this.tabs = this.link ? null : new TabServer(this);
     this.layout();
@@ -131,6 +143,7 @@ export class App {
       for (const p of this.presences.values()) p.announce();
     }, { signal });
     window.addEventListener('pagehide', () => {
+      this.awareness.flush(); // a read marker still waiting for its window goes now
       for (const p of this.presences.values()) p.leave();
     }, { signal });
     window.addEventListener('pageshow', (e) => {
@@ -200,6 +213,7 @@ export class App {
       void this.#startSecure(session);
     });
     this.sessions.set(saved.hostId, session);
+    this.awareness.watch(session, secure);
     return session;
   }
 
@@ -392,7 +406,9 @@ export class App {
       return;
     }
     this.view?.destroy();
+    this.viewAwareness?.destroy();
     this.view = null;
+    this.viewAwareness = null;
     this.viewKey = key;
     if (session && space && channel && session.ready) {
       this.view = new ChannelView(session, this.secure(session.hostId), space, channel, {
@@ -400,7 +416,7 @@ export class App {
         ensureRecovery: () => this.ensureRecovery(),
         presence: /** @type {Presence} */ (this.presences.get(session.hostId)),
       });
-      void this.view.open();
+      this.viewAwareness = attachAwareness(this, this.view, this.view.open());
       if (this.unsent?.key === key) {
         this.view.outbox.adopt(this.unsent.items);
         this.unsent = null;
@@ -618,6 +634,8 @@ export class App {
     for (const s of this.sessions.values()) s.stop();
     for (const c of this.conns.values()) c.stop();
     clearInterval(this.memberPoll);
+    this.awareness.stop();
+    this.viewAwareness?.destroy();
     this.view?.destroy();
     this.tabs?.close();
     this.link?.close();

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from hearth import content
 from hearth.client import Client
 from hearth.crypto.recovery import Recovery
 from hearth.e2e.secure import SecureClient
@@ -121,7 +122,8 @@ def test_one_browser_joins_two_hosts_and_switches_between_them(
         # Each host's owner reads only what was sent on their host, and answers.
         for owned, mine in ((alpha, "hello Alpha"), (beta, "hello Beta")):
             shown = loop.run(owned.secure.history(owned.space, owned.general))
-            assert [m.plaintext for m in shown] == [mine.encode()], shown
+            assert [content.parse(m.plaintext or b"") for m in shown] == [
+                content.Text(mine)], shown
         loop.run(alpha.secure.send(alpha.space, alpha.general, b"Ada answers on Alpha"))
         loop.run(beta.secure.send(beta.space, beta.general, b"Ben answers on Beta"))
         expect(body_of(sam, "Ada answers on Alpha")).to_have_count(1)

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from hearth import content
 from hearth.b64 import b64d
 from hearth.client import Disconnected
 from hearth.crypto.recovery import Recovery
@@ -181,7 +182,9 @@ def run_story(
     send(mia, "hello python")
     expect(body_of(owner, "hello python")).to_have_count(1)
     shown = loop.run(bot.history(space, chan))
-    assert [m.plaintext for m in shown][-2:] == [b"beep from python", b"hello python"], shown
+    # The bot sent raw bytes (shown as plain text); the browser sends §13.1 content.
+    assert [content.parse(m.plaintext or b"") for m in shown[-2:]] == [
+        content.Text("beep from python", plain=True), content.Text("hello python")], shown
     # what was sent before the bot joined is refused with the reason, as in the browser
     assert {m.reason.text for m in shown[:-2] if m.reason} == {"sent before you joined"}, shown
     shot(owner, "11-encrypted-channel")
@@ -290,7 +293,8 @@ def run_story(
     )
     send(owner, "after Mia left")
     expect(body_of(cleo, "after Mia left")).to_have_count(1)
-    assert loop.run(bot.history(space, chan))[-1].plaintext == b"after Mia left"
+    last = loop.run(bot.history(space, chan))[-1]
+    assert content.parse(last.plaintext or b"") == content.Text("after Mia left"), last
     expect(mia.locator(".message-body", has_text="after Mia left")).to_have_count(0)
     # the new session was never shared with Mia's device
     mia_dev = mia.evaluate("() => window.hearth.identity.deviceId")

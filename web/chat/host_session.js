@@ -7,7 +7,9 @@
  * drops). After a reconnect or the host coming back, ``resumed`` tells channel views
  * to catch up by sequence number, so nothing sent meanwhile is missed.
  *
- * Events: ``spaces`` (the list changed), ``message`` {body}, ``removed`` {space, name},
+ * Events: ``spaces`` (the list changed), ``message`` {body} (a ``msg`` event), ``del``
+ * {body} (messages were deleted or expired), ``chan`` {body} (a channel's settings changed;
+ * ``spaces`` holds the new ones already), ``rcpt`` {body} (read markers moved), ``removed`` {space, name},
  * ``followed`` {space} (a subscription was confirmed), ``resumed``, ``status`` {online},
  * ``revoked`` (this device was signed out).
  * @module
@@ -20,7 +22,8 @@ import { RequestError } from '../protocol/errors.js';
 const RENEW_BEFORE_MS = 60_000;
 
 /**
- * @typedef {{id: string, name: string, seq: number}} Channel
+ * @typedef {{id: string, name: string, seq: number, ttl_s?: number}} Channel ``ttl_s``: seconds
+ *   until a message disappears (0 or absent: never)
  * @typedef {{id: string, name: string, role: 'owner' | 'admin' | 'member', channels: Channel[]}} Space
  */
 
@@ -47,7 +50,10 @@ export class HostSession extends EventTarget {
     });
     conn.addEventListener('event', (e) => {
       const { host, body } = /** @type {CustomEvent} */ (e).detail;
-      if (host === this.hostId && body.k === 'msg') this.#emit('message', { body });
+      if (host !== this.hostId) return;
+      if (body.k === 'msg') this.#emit('message', { body });
+      else if (body.k === 'chan') this.#onChannel(body);
+      else if (body.k === 'del' || body.k === 'rcpt') this.#emit(body.k, { body });
     });
     conn.addEventListener('unsubbed', (e) => this.#onUnsubbed(/** @type {CustomEvent} */ (e).detail));
     conn.addEventListener('host_status', (e) => {
@@ -57,6 +63,18 @@ export class HostSession extends EventTarget {
       this.#emit('status', { online: frame.online });
       if (frame.online) void this.resume();
     });
+  }
+
+  /**
+   * A ``chan`` event: keep the channel's new settings (its timer), then tell the views.
+   * @param {Record<string, any>} body
+   */
+  #onChannel(body) {
+    const space = this.spaces.get(body.space);
+    const changed = body.info?.channel;
+    const held = space?.channels.find((c) => c.id === body.chan);
+    if (held && changed && changed.id === body.chan) Object.assign(held, changed);
+    this.#emit('chan', { body });
   }
 
   /**

@@ -7,10 +7,16 @@
  * (docs/protocol.md section 9: ``dup: true``), so a retry after a lost answer never
  * posts twice. A message that failed only because the relay or host was unreachable is
  * retried by itself when the session resumes (``resumed``), so a restart loses nothing.
+ *
+ * What is sent is content (chat/content.js, docs/protocol.md section 13.1): a text, or an
+ * edit or reaction published with ``re`` naming its target, so the host drops it with
+ * that message. Content is checked before it is encrypted: nothing a peer would refuse
+ * leaves this device.
  * @module
  */
 
 import { b64e } from '../crypto/bytes.js';
+import { encode, targetOf } from './content.js';
 import { humanMessage, RequestError } from '../protocol/errors.js';
 
 /** Refusals that say nothing about the message itself: worth sending again unasked. */
@@ -19,7 +25,9 @@ const TRANSIENT = new Set(['host_offline', 'connection_lost', 'timeout']);
 /**
  * @typedef {object} Outgoing
  * @property {string} id
- * @property {string} text
+ * @property {string} text what the pending row shows (the body; empty for a reaction)
+ * @property {import('./content.js').Content} content
+ * @property {string | null} re the message it annotates (an edit or a reaction), or null
  * @property {'sending' | 'stored' | 'failed'} state
  * @property {number} [seq]
  * @property {number} ts
@@ -63,12 +71,15 @@ export class Outbox extends EventTarget {
   }
 
   /**
-   * @param {string} text
+   * Send ``content`` (checked first: a refusal throws before anything is queued).
+   * @param {import('./content.js').Content} content
    * @returns {Promise<Outgoing>}
    */
-  send(text) {
+  send(content) {
+    encode(content);
     const item = /** @type {Outgoing} */ ({
-      id: b64e(crypto.getRandomValues(new Uint8Array(16))), text, state: 'sending', ts: Date.now(),
+      id: b64e(crypto.getRandomValues(new Uint8Array(16))), content, re: targetOf(content),
+      text: content.t === 'react' ? '' : content.body, state: 'sending', ts: Date.now(),
     });
     this.items.set(item.id, item);
     this.#changed(item);
@@ -112,12 +123,12 @@ export class Outbox extends EventTarget {
   async #attempt(item) {
     try {
       if (item.env === undefined) {
-        const sealed = await this.secure.encrypt(this.space, this.chan, item.id, item.text);
+        const sealed = await this.secure.encrypt(this.space, this.chan, item.id, encode(item.content));
         item.env = sealed.env;
         item.sess = sealed.sess;
       }
-      const r = await this.session.call('publish',
-        { space: this.space, chan: this.chan, id: item.id, env: item.env, sess: item.sess });
+      const r = await this.session.call('publish', { space: this.space, chan: this.chan, id: item.id,
+        env: item.env, sess: item.sess, ...(item.re ? { re: item.re } : {}) });
       item.state = 'stored';
       item.seq = r.seq;
       item.ts = r.ts;

@@ -9,8 +9,21 @@
  */
 
 /**
- * @typedef {{seq: number, id: string, acct: string, dev: string, ts: number, env: string, sess?: string | null}} StoredMessage
+ * A message as the host stores it: ``re`` the message it annotates (section 13.2), ``exp``
+ * when it disappears (ms), ``del`` a tombstone (its ``env`` is ``""``).
+ * @typedef {{seq: number, id: string, acct: string, dev: string, ts: number, env: string,
+ *   sess?: string | null, re?: string | null, exp?: number | null, del?: boolean}} StoredMessage
  */
+
+/**
+ * The stored form of a live ``msg`` event (whose ``re`` is ``""`` and ``exp`` ``0`` for none).
+ * @param {Record<string, any>} body a verified event
+ * @returns {StoredMessage}
+ */
+export function fromEvent(body) {
+  return { seq: body.seq, id: body.id, acct: body.acct, dev: body.dev, ts: body.ts, env: body.env,
+    sess: body.sess ?? null, re: body.re || null, exp: body.exp || null, del: false };
+}
 
 export class Timeline {
   /** @type {Map<number, StoredMessage>} */ bySeq = new Map();
@@ -35,6 +48,18 @@ export class Timeline {
       this.newest = Math.max(this.newest, m.seq);
     }
     return fresh;
+  }
+
+  /**
+   * Turn held messages into tombstones (a ``del`` event): they keep their sequence
+   * numbers, so paging and gap detection stay exact.
+   * @param {Iterable<string>} ids
+   */
+  erase(ids) {
+    const wanted = new Set(ids);
+    for (const m of this.bySeq.values()) {
+      if (wanted.has(m.id)) Object.assign(m, { env: '', sess: null, del: true });
+    }
   }
 
   /**

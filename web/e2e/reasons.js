@@ -23,6 +23,9 @@ export const Reason = Object.freeze({
   TAMPERED: { name: 'tampered', text: 'the message was altered, or is not from its sender', retry: false },
   REPLAY: { name: 'replay', text: 'a repeat of an earlier message, ignored', retry: false },
   BAD_KEY_SHARED: { name: 'bad_key_shared', text: 'the sender\'s device shared a key that does not open it', retry: false },
+  // Content (section 13.1): opened fine, but not something this client may show or apply.
+  BAD_CONTENT: { name: 'bad_content', text: 'the message is not in a form Hearth can show', retry: false },
+  NOT_AUTHOR: { name: 'not_author', text: 'an edit by someone other than the author, ignored', retry: false },
 });
 
 /** A message (or key) this device cannot use, with its reason and the detail. */
@@ -47,6 +50,8 @@ const BY_CODE = {
   [ErrorCode.INDEX_TOO_OLD]: Reason.BEFORE_JOIN,
   [ErrorCode.INDEX_TOO_FAR]: Reason.TAMPERED,
   [ErrorCode.DECRYPT_FAILED]: Reason.BAD_KEY_SHARED,
+  [ErrorCode.BAD_CONTENT]: Reason.BAD_CONTENT,
+  [ErrorCode.NOT_AUTHOR]: Reason.NOT_AUTHOR,
 };
 
 /**

@@ -23,7 +23,7 @@
  * @module
  */
 
-import { b64d, b64e, fromUtf8, toHex, utf8 } from '../crypto/bytes.js';
+import { b64d, b64e, toHex, utf8 } from '../crypto/bytes.js';
 import * as keyBackup from '../crypto/backup.js';
 import * as envelope from '../crypto/envelope.js';
 import { HearthError } from '../crypto/errors.js';
@@ -300,13 +300,9 @@ export class SecureClient extends EventTarget {
     try {
       if (shares.length) await this.acceptShares(space, chan, shares);
       const plaintext = await this.decrypt(space, chan, m);
-      let text;
-      try {
-        text = fromUtf8(plaintext);
-      } catch {
-        throw new E2EError(Reason.TAMPERED, 'the opened message is not UTF-8 text');
-      }
-      return { ok: true, text };
+      // It verified and opened, so it is the sender's: invalid UTF-8 is shown with U+FFFD
+      // (docs/protocol.md §13.1), as hearth/content.py does.
+      return { ok: true, text: new TextDecoder('utf-8').decode(plaintext) };
     } catch (e) {
       if (e instanceof E2EError) return { ok: false, reason: e.reason, detail: e.detail };
       throw e;

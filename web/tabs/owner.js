@@ -17,7 +17,8 @@ import { CHANNEL, errorToWire, newTabId } from './wire.js';
  */
 
 /** Events of each object that followers hear about, by source. */
-const SESSION_EVENTS = ['spaces', 'message', 'removed', 'followed', 'resumed', 'status', 'revoked'];
+const SESSION_EVENTS = ['spaces', 'message', 'del', 'chan', 'rcpt', 'removed', 'followed', 'resumed',
+  'status', 'revoked'];
 
 /**
  * What a follower may ask, and nothing else: a handler per target and method. Results

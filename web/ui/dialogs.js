@@ -363,3 +363,97 @@ export function openAccountDialog(app) {
   });
 }
 
+
+// ---- messages (docs/protocol.md section 13) ------------------------------------------
+
+/** Timer choices, in seconds (0: off). Any other value can be typed in. */
+const TIMERS = [[0, 'Off'], [300, '5 minutes'], [3600, '1 hour'], [28_800, '8 hours'],
+  [86_400, '1 day'], [604_800, '1 week'], [2_419_200, '4 weeks']];
+const MAX_TTL_S = 31_536_000;
+
+/**
+ * A timer in words: "1 hour", "90 seconds", "2 weeks".
+ * @param {number} seconds
+ * @returns {string}
+ */
+export function durationText(seconds) {
+  const units = /** @type {Array<[number, string]>} */ ([[604_800, 'week'], [86_400, 'day'], [3600, 'hour'], [60, 'minute'], [1, 'second']]);
+  const [size, unit] = units.find(([n]) => seconds % n === 0) ?? [1, 'second'];
+  const n = seconds / size;
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * Channel settings (admins): the disappearing-message timer. Resolves to the channel
+ * as the host now has it, or undefined if dismissed.
+ * @param {{call: (op: string, args?: object) => Promise<Record<string, any>>}} session
+ * @param {Space} space
+ * @param {Channel} channel
+ * @returns {Promise<Channel | undefined>}
+ */
+export async function openChannelTimer(session, space, channel) {
+  const now = channel.ttl_s ?? 0;
+  const preset = TIMERS.some(([s]) => s === now);
+  const custom = /** @type {HTMLInputElement} */ (h('input', {
+    class: 'input', type: 'number', name: 'custom', min: 1, max: MAX_TTL_S, step: 1,
+    value: preset ? '' : String(now), placeholder: 'seconds',
+  }));
+  const select = h('select', { class: 'input', name: 'ttl', id: 'channel-ttl' },
+    ...TIMERS.map(([s, label]) => h('option', { value: String(s), text: label, selected: preset && s === now ? true : null })),
+    h('option', { value: 'custom', text: 'Custom…', selected: preset ? null : true }));
+  const result = await openDialog({
+    id: 'channel-timer-dialog', title: `#${channel.name} settings`,
+    body: [
+      h('label', { class: 'field' }, h('span', { class: 'field-label', text: 'Disappearing messages' }), select),
+      h('label', { class: 'field' }, h('span', { class: 'field-label', text: 'Custom timer (seconds)' }), custom),
+      h('p', { class: 'fine', text: 'New messages disappear for everyone this long after they are sent. Messages already sent keep their timer.' }),
+    ],
+    submit: 'Save',
+    onSubmit: async (form) => {
+      const chosen = formValue(form, 'ttl');
+      const ttl = chosen === 'custom' ? Number(formValue(form, 'custom')) : Number(chosen);
+      if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL_S) {
+        throw plainError(`A custom timer is a whole number of seconds from 1 to ${MAX_TTL_S.toLocaleString('en')} (a year).`);
+      }
+      const r = await session.call('channel.ttl', { space: space.id, chan: channel.id, ttl_s: ttl });
+      return /** @type {Channel} */ (r.channel);
+    },
+  });
+  return /** @type {Channel | undefined} */ (result);
+}
+
+/**
+ * Every version of an edited message, oldest first.
+ * @param {import('../chat/conversation.js').Shown} shown
+ * @param {string} author
+ */
+export function openEditHistory(shown, author) {
+  const versions = shown.versions.map((v, i) => h('li', { class: 'version' },
+    h('span', { class: 'muted', text: `${i === 0 ? 'Original' : i === shown.versions.length - 1 ? 'Current' : `Edit ${i}`} · ${new Date(v.ts).toLocaleString()}` }),
+    h('p', { class: 'version-body', text: v.body })));
+  return openDialog({
+    id: 'edit-history-dialog', title: `Versions of ${author}’s message`,
+    body: [h('ol', { class: 'version-list' }, ...versions)],
+  });
+}
+
+/**
+ * Ask before deleting a message for everyone; resolves true once the host deleted it.
+ * @param {() => Promise<unknown>} remove
+ * @param {boolean} mine
+ * @returns {Promise<boolean>}
+ */
+export async function confirmDeleteMessage(remove, mine) {
+  const done = await openDialog({
+    id: 'delete-message-dialog', title: 'Delete this message?',
+    body: [h('p', { text: mine
+      ? 'It is deleted for everyone, with its reactions and edits. This cannot be undone.'
+      : 'You are deleting another member’s message as an admin. It is deleted for everyone, with its reactions and edits. This cannot be undone.' })],
+    submit: 'Delete', danger: true,
+    onSubmit: async () => {
+      await remove();
+      return true;
+    },
+  });
+  return done === true;
+}

@@ -10,6 +10,8 @@ import {
   openAccountDialog, openAddHostDialog, openCreateChannel, openCreateSpace, openDeleteChannel,
   openDeleteSpace, openLeaveSpace, openRenameChannel, openRenameSpace, openAcceptInvite,
 } from './dialogs.js';
+import { openSettings } from './settings_dialog.js';
+import { badgeText } from '../chat/unread.js';
 
 const RANK = { member: 0, admin: 1, owner: 2 };
 
@@ -71,7 +73,8 @@ export function renderSidebar(app) {
         h('button', {
           type: 'button', class: 'channel-link', 'aria-current': active ? 'page' : null,
           dataset: { chan: c.id }, onclick: () => app.select(session.hostId, space.id, c.id),
-        }, h('span', { class: 'hash', 'aria-hidden': 'true', text: '#' }), h('span', { class: 'channel-name', text: c.name })),
+        }, h('span', { class: 'hash', 'aria-hidden': 'true', text: '#' }), h('span', { class: 'channel-name', text: c.name }),
+        ...badges()),
         canManageChannels ? h('span', { class: 'item-actions' },
           h('button', { type: 'button', class: 'icon-button', title: `Rename #${c.name}`, 'aria-label': `Rename channel ${c.name}`, onclick: () => void openRenameChannel(app, space, c) }, icon('pencil')),
           h('button', { type: 'button', class: 'icon-button', title: `Delete #${c.name}`, 'aria-label': `Delete channel ${c.name}`, onclick: () => void openDeleteChannel(app, space, c) }, icon('trash'))) : null);
@@ -79,6 +82,7 @@ export function renderSidebar(app) {
     return h('section', { class: 'space', dataset: { space: space.id } },
       h('header', { class: 'space-header' },
         h('span', { class: 'space-name', text: space.name }),
+        ...badges(),
         h('span', { class: `role-badge role-${space.role}`, text: space.role }),
         h('span', { class: 'item-actions always' },
           canManageChannels ? h('button', { type: 'button', class: 'icon-button', title: 'New channel', 'aria-label': `New channel in ${space.name}`, onclick: () => void openCreateChannel(app, space) }, icon('plus')) : null,
@@ -93,5 +97,52 @@ export function renderSidebar(app) {
       session.owner ? h('button', { type: 'button', class: 'button small', id: 'new-space', text: '+ Space', onclick: () => void openCreateSpace(app) }) : null),
     h('div', { class: 'sidebar-scroll' }, ...spaces,
       h('button', { type: 'button', class: 'link-button sidebar-accept', text: 'Accept an invitation to your key…', onclick: () => void openAcceptInvite(app) })),
-    account);
+    h('div', { class: 'sidebar-footer' }, account,
+      h('button', { type: 'button', class: 'link-button settings-link', id: 'settings-button', text: 'Settings', onclick: () => void openSettings(app) })));
+  renderBadges(app);
+}
+
+/** An unread badge and a mention badge, empty until ``renderBadges`` fills them. */
+function badges() {
+  return [h('span', { class: 'mention-badge', hidden: true }), h('span', { class: 'unread-badge', hidden: true })];
+}
+
+/**
+ * @param {Element | null} holder a channel link or a space header
+ * @param {{unread: number, mentions: number}} counts
+ * @param {string} what "in #general", "in Book club"
+ */
+function fillBadges(holder, counts, what) {
+  const mention = /** @type {HTMLElement | null} */ (holder?.querySelector(':scope > .mention-badge'));
+  const unread = /** @type {HTMLElement | null} */ (holder?.querySelector(':scope > .unread-badge'));
+  if (!mention || !unread || !holder) return;
+  const set = (/** @type {HTMLElement} */ el, /** @type {number} */ n, /** @type {string} */ text, /** @type {string} */ label) => {
+    el.hidden = n === 0;
+    if (el.textContent !== text) el.textContent = text;
+    el.setAttribute('aria-label', label);
+    el.dataset.count = String(n);
+  };
+  set(mention, counts.mentions, `@${badgeText(counts.mentions)}`, `${counts.mentions} mention${counts.mentions === 1 ? '' : 's'} of you ${what}`);
+  set(unread, counts.unread, badgeText(counts.unread), `${badgeText(counts.unread)} unread ${what}`);
+  holder.classList.toggle('has-unread', counts.unread > 0);
+}
+
+/**
+ * Unread and mention counts on each channel and each space of the shown host (redrawn in
+ * place: no rebuild of the sidebar, so focus and scroll stay).
+ * @param {import('../app.js').App} app
+ */
+export function renderBadges(app) {
+  const session = app.session();
+  if (!session) return;
+  for (const section of /** @type {NodeListOf<HTMLElement>} */ (app.sidebar.querySelectorAll('section.space[data-space]'))) {
+    const space = /** @type {string} */ (section.dataset.space);
+    const name = session.spaces.get(space)?.name ?? '';
+    if (app.awareness.counted(session.hostId, space)) section.dataset.counted = 'true';
+    fillBadges(section.querySelector('.space-header'), app.awareness.counts(session.hostId, space), `in ${name}`);
+    for (const link of /** @type {NodeListOf<HTMLElement>} */ (section.querySelectorAll('.channel-link[data-chan]'))) {
+      const chan = /** @type {string} */ (link.dataset.chan);
+      fillBadges(link, app.awareness.counts(session.hostId, space, chan), `in #${link.querySelector('.channel-name')?.textContent ?? ''}`);
+    }
+  }
 }
