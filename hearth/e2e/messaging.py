@@ -129,6 +129,14 @@ class Messaging:
                                   c["first_unread"]) for c in listing["channels"]}
 
 
+MessageRef = Shown | Message | str
+"""A message as shown, as sent or received, or its id."""
+
+
+def _id_of(msg: MessageRef) -> str:
+    return msg if isinstance(msg, str) else msg.id
+
+
 class ChannelChat:
     """One channel: what it shows (``conversation``) and what this member can do in it."""
 
@@ -188,23 +196,24 @@ class ChannelChat:
         self.take(sent)
         return sent
 
-    def _target(self, msg: Shown | str) -> Shown:
+    def _target(self, msg: MessageRef) -> Shown:
         if isinstance(msg, Shown):
             return msg
+        msg = _id_of(msg)
         shown = self.shown(msg)
         if shown is None:
             raise ProtocolError(ErrorCode.NOT_FOUND,
                                 f"message {msg!r} is not shown in channel {self.chan!r}")
         return shown
 
-    async def send_text(self, body: str, reply_to: Shown | str | None = None,
+    async def send_text(self, body: str, reply_to: MessageRef | None = None,
                         mentions: Sequence[str] = ()) -> Message:
         """Send a text; a reply quotes the first 200 characters of its parent as shown."""
         parent = None if reply_to is None else self._target(reply_to)
         quoted = None if parent is None else (parent.id, parent.acct, parent.body or "")
         return await self._send(content.text(body, reply_to=quoted, mentions=list(mentions)))
 
-    async def edit(self, msg: Shown | str, body: str, mentions: Sequence[str] = ()) -> Message:
+    async def edit(self, msg: MessageRef, body: str, mentions: Sequence[str] = ()) -> Message:
         """Publish a new version of one of this account's messages; ProtocolError
         ``not_author`` for anyone else's (peers would drop it)."""
         target = self._target(msg)
@@ -214,15 +223,14 @@ class ChannelChat:
                                 "author can edit it")
         return await self._send(content.Edit(target.id, body, tuple(mentions)))
 
-    async def react(self, msg: Shown | str, emoji: str, on: bool = True) -> Message:
+    async def react(self, msg: MessageRef, emoji: str, on: bool = True) -> Message:
         """Put a reaction on (or take it off) a message."""
-        target = msg.id if isinstance(msg, Shown) else msg
-        return await self._send(content.React(target, emoji, on))
+        return await self._send(content.React(_id_of(msg), emoji, on))
 
-    async def delete(self, msg: Shown | str) -> list[str]:
+    async def delete(self, msg: MessageRef) -> list[str]:
         """Erase a message (this account's, or anyone's for an admin) and its
         annotations; the ids the host erased."""
-        msg_id = msg.id if isinstance(msg, Shown) else msg
+        msg_id = _id_of(msg)
         result = await self.secure.api.call("message.delete", space=self.space,
                                             chan=self.chan, id=msg_id)
         deleted: list[str] = result["deleted"]
