@@ -1,7 +1,8 @@
 /**
- * Hearth for the web: boot, state and wiring. Rendering lives in ui/, the protocol in
- * protocol/, sessions and messages in chat/, keys in identity/, and end-to-end
- * encryption in e2e/ (one SecureClient per host, one recovery secret per account).
+ * Hearth for the web: state and wiring of a running app (main.js starts it). Rendering
+ * lives in ui/, the protocol in protocol/, sessions and messages in chat/, keys in
+ * identity/, and end-to-end encryption in e2e/ (one SecureClient per host, one recovery
+ * secret per account).
  *
  * The same App runs in every tab. In the tab that owns the device (identity/tab_lock.js)
  * it holds the relay connections and SecureClients and serves the other tabs
@@ -16,9 +17,8 @@ import { Presence } from './chat/presence.js';
 import { loadRecovery, saveRecovery } from './e2e/recovery_store.js';
 import { SecureClient } from './e2e/secure.js';
 import { TrustStore } from './e2e/trust.js';
-import { createIdentity, forgetIdentity, KeysLostError, loadIdentity, requestPersistence, saveName } from './identity/identity.js';
+import { saveName } from './identity/identity.js';
 import { get, put } from './identity/db.js';
-import { tryOwnDevice, waitToOwnDevice } from './identity/tab_lock.js';
 import { RelayConnection } from './protocol/connection.js';
 import { humanMessage, UserError } from './protocol/errors.js';
 import { isHostId } from './protocol/host_id.js';
@@ -27,10 +27,6 @@ import { ChannelView } from './ui/channel_view.js';
 import { h, replace } from './ui/dom.js';
 import { renderMembers } from './ui/members.js';
 import { renderBadges, renderRail, renderSidebar } from './ui/sidebar.js';
-import { showKeysLost, showOtherTab, showWelcome } from './ui/screens.js';
-import { showLinkScreen, showRestoreScreen } from './ui/onboarding.js';
-import { parseLinkAddress, receiveAccount } from './e2e/new_device.js';
-import { open as openIdentityBackup } from './crypto/identity_backup.js';
 import { renderMain } from './ui/main_view.js';
 import { TabServer } from './tabs/owner.js';
 import { FollowerLink, RemoteConnection, remoteHost } from './tabs/follower.js';
@@ -46,7 +42,8 @@ import { attachAwareness, notifyArrival } from './ui/awareness_view.js';
  *   what a follower passes on when it becomes the owner
  */
 
-const root = /** @type {HTMLElement} */ (document.getElementById('app'));
+/** The page's one element Hearth draws in (screens before an App, then the App). */
+export const root = /** @type {HTMLElement} */ (document.getElementById('app'));
 
 export class App {
   /** @type {SavedHost[]} */ hosts = [];
@@ -128,8 +125,10 @@ export class App {
     const last = handOver?.current ?? (await get('lastView')) ?? {};
     this.unsent = handOver?.unsent ?? null;
     for (const saved of this.hosts) await this.#openSession(saved);
-    const first = this.hosts.find((x) => x.hostId === last.hostId) ?? this.hosts[0];
-    if (first) this.current = { hostId: first.hostId, space: last.space ?? null, chan: last.chan ?? null };
+    // The saved view stands until its host lists its spaces (#fixSelection).
+    const saved = this.hosts.find((x) => x.hostId === last.hostId);
+    const first = saved ?? this.hosts[0];
+    if (first) this.current = { hostId: first.hostId, space: saved ? last.space ?? null : null, chan: saved ? last.chan ?? null : null };
     this.render();
     this.tabs?.serve();
     this.link?.addEventListener('ev', (e) => {
@@ -344,10 +343,14 @@ export class App {
     this.shell.append(el);
   }
 
-  /** Keep the selection pointing at something that exists. */
+  /**
+   * Keep the selection pointing at something that exists. Before the host has listed
+   * its spaces nothing is known to be gone: the selection (a reloaded page's saved view)
+   * stands until then.
+   */
   #fixSelection() {
     const session = this.session();
-    if (!session) return;
+    if (!session?.listed) return;
     const space = this.current.space ? session.spaces.get(this.current.space) : undefined;
     if (!space) {
       const next = [...session.spaces.values()][0];
@@ -642,104 +645,3 @@ export class App {
     this.ownership?.release();
   }
 }
-
-/**
- * This browser's identity, or null if there is none yet; lost keys are shown here.
- * @returns {Promise<import('./identity/identity.js').Identity | null | undefined>}
- *   undefined: the keys were lost (the screen says so)
- */
-async function identityOrLost() {
-  try {
-    return await loadIdentity();
-  } catch (e) {
-    if (e instanceof KeysLostError) {
-      showKeysLost(root, { startOver: async () => { await forgetIdentity(); location.reload(); } });
-      return undefined;
-    }
-    throw e;
-  }
-}
-
-/** Start Hearth in this tab: as the owner of the device, or following the tab that is. */
-async function boot() {
-  window.addEventListener('unhandledrejection', (e) => {
-    e.preventDefault();
-    toast(humanMessage(e.reason), 'error');
-  });
-  /**
-   * @param {{release: () => void}} ownership
-   * @param {HandOver} [handOver]
-   */
-  const run = async (ownership, handOver) => {
-    let identity = await identityOrLost();
-    if (identity === undefined) return;
-    if (!identity) {
-      const invited = /#\/join\//.test(location.hash) ? 'join' : /#\/claim\//.test(location.hash) ? 'claim' : null;
-      const linking = /#\/link\//.test(location.hash) ? location.href : '';
-      /** @param {'link' | 'restore'} which */
-      const other = async (which) => {
-        const back = () => location.reload();
-        if (which === 'link') {
-          await showLinkScreen(root, { address: linking, back, link: async (name, text, typeCode, progress) => {
-            const address = await parseLinkAddress(text);
-            const { accountSeed, recovery } = await receiveAccount(address, typeCode);
-            progress('Linked. Setting up this browser…');
-            identity = await createIdentity(name, accountSeed);
-            await saveRecovery(recovery);
-            await put('hosts', [{ hostId: address.hostId, origin: address.origin, label: '' }]);
-            history.replaceState(null, '', location.pathname + location.search);
-          } });
-        } else {
-          await showRestoreScreen(root, { back, restore: async (name, file, passphrase) => {
-            const { accountSeed, recovery } = await openIdentityBackup(file, passphrase);
-            identity = await createIdentity(name, accountSeed);
-            await saveRecovery(recovery);
-          } });
-        }
-      };
-      if (linking) await other('link');
-      else await showWelcome(root, { invited, create: async (name) => { identity = await createIdentity(name); }, other });
-    }
-    if (!identity) return;
-    const app = new App(identity, { ownership });
-    /** @type {any} */ (window).hearth = app; // for debugging from the console
-    app.persisted = await requestPersistence();
-    await app.start(handOver);
-    await app.handleLink(location.href);
-  };
-  const ownership = await tryOwnDevice();
-  if (ownership) {
-    await run(ownership);
-    return;
-  }
-  // A follower: wait for the owner to serve (it may be on its welcome screen), and stand
-  // in line for the lock, which the browser grants once the owner's page is gone.
-  const link = new FollowerLink();
-  showOtherTab(root);
-  /** @type {App | null} */
-  let app = null;
-  let promoted = false;
-  void waitToOwnDevice().then(async (owned) => {
-    promoted = true;
-    const handOver = app?.handOver();
-    if (app) app.stop();
-    else link.close();
-    await run(owned, handOver);
-  });
-  await link.ready;
-  const identity = promoted ? null : await identityOrLost();
-  if (!identity || promoted) return;
-  app = new App(identity, { link });
-  /** @type {any} */ (window).hearth = app;
-  app.persisted = await requestPersistence();
-  await app.start();
-  await app.handleLink(location.href);
-}
-
-void boot().catch((e) => {
-  console.error(e);
-  replace(root, h('div', { class: 'screen' }, h('div', { class: 'screen-card' },
-    h('h1', { text: 'Hearth could not start' }),
-    h('p', { text: 'This browser is missing something Hearth needs (IndexedDB storage or modern WebCrypto with Ed25519 and X25519). Try an up-to-date Chrome, Edge, Firefox or Safari, outside private browsing.' }))));
-});
-

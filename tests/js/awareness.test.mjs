@@ -1,11 +1,14 @@
 // The browser's awareness modules that need no browser: markers throttled per channel
-// (web/chat/receipts.js), unread and mention counts (web/chat/unread.js), the
+// (web/chat/receipts.js), unread and mention counts (web/chat/unread.js, mentions by the
+// latest applied version through web/chat/conversation.js), the
 // notification rules (web/chat/notify.js) and @mention parsing (web/chat/mentions.js).
 import assert from 'node:assert/strict';
 import test from 'node:test';
 
 import { MarkSender, ReceiptBook, receiptText, receiptTitle } from '../../web/chat/receipts.js';
 import { badgeText, UnreadCounts } from '../../web/chat/unread.js';
+import { editMessage, reaction, textMessage } from '../../web/chat/content.js';
+import { held } from '../../web/chat/conversation.js';
 import { notification, notifySetting, wanted } from '../../web/chat/notify.js';
 import { insertMention, mentionAt, mentionsIn, suggest } from '../../web/chat/mentions.js';
 
@@ -31,6 +34,22 @@ function fakeClock() {
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
+
+/** Accounts as content names them (43 base64url characters): this one, and others. */
+const ME = 'M'.repeat(43);
+const X = 'X'.repeat(43);
+
+/**
+ * A message as this device opened it.
+ * @param {string} id
+ * @param {number} seq
+ * @param {string} acct
+ * @param {import('../../web/chat/content.js').Content | null} content
+ */
+function said(id, seq, acct, content) {
+  const re = content && content.t !== 'text' ? content.target : null;
+  return held({ seq, id, acct, ts: seq * 1000, re, exp: null, del: false, dev: '', env: '', sess: null }, content);
+}
 
 test('marks go out at once, then at most once per channel per window, with the highest values', async () => {
   const clock = fakeClock();
@@ -122,7 +141,7 @@ test('receipts: read beats delivered, markers only rise, a full set drops who st
 });
 
 test('unread: the host counts, live messages add, own and annotations do not, reading clears', () => {
-  const u = new UnreadCounts();
+  const u = new UnreadCounts(ME);
   assert.equal(u.has('s'), false);
   u.load('s', [
     { chan: 'a', read: 3, last: 5, unread: 2, first_unread: 4 },
@@ -130,13 +149,13 @@ test('unread: the host counts, live messages add, own and annotations do not, re
   ]);
   assert.deepEqual(u.space('s'), { unread: 2, mentions: 0 });
   assert.equal(u.has('s'), true);
-  assert.equal(u.message('s', 'b', { seq: 1, id: 'm1', acct: 'x', re: '' }, 'me'), true);
-  assert.equal(u.message('s', 'b', { seq: 1, id: 'm1', acct: 'x', re: '' }, 'me'), false, 'a duplicate');
-  assert.equal(u.message('s', 'b', { seq: 2, id: 'm2', acct: 'me', re: '' }, 'me'), false, 'own');
-  assert.equal(u.message('s', 'b', { seq: 3, id: 'm3', acct: 'x', re: 'm1' }, 'me'), false, 'annotation');
-  assert.equal(u.message('s', 'b', { seq: 4, id: 'm4', acct: 'x', re: '' }, 'me'), true);
-  assert.equal(u.message('nowhere', 'b', { seq: 4, id: 'm4', acct: 'x' }, 'me'), false);
-  u.mentioned('s', 'b', 'm4', 4);
+  assert.equal(u.message('s', 'b', { seq: 1, id: 'm1', acct: X, re: '' }), true);
+  assert.equal(u.message('s', 'b', { seq: 1, id: 'm1', acct: X, re: '' }), false, 'a duplicate');
+  assert.equal(u.message('s', 'b', { seq: 2, id: 'm2', acct: ME, re: '' }), false, 'own');
+  assert.equal(u.message('s', 'b', { seq: 3, id: 'm3', acct: X, re: 'm1' }), false, 'annotation');
+  assert.equal(u.message('s', 'b', { seq: 4, id: 'm4', acct: X, re: '' }), true);
+  assert.equal(u.message('nowhere', 'b', { seq: 4, id: 'm4', acct: X }), false);
+  u.opened('s', 'b', said('m4', 4, X, textMessage('hi @Me', { mentions: [ME] })));
   assert.deepEqual(u.channel('s', 'b'), { unread: 2, mentions: 1 });
   assert.equal(u.get('s', 'b')?.firstUnread, 1);
   assert.deepEqual(u.space('s'), { unread: 4, mentions: 1 });
@@ -151,22 +170,22 @@ test('unread: the host counts, live messages add, own and annotations do not, re
   assert.deepEqual(u.channel('s', 'b'), { unread: 0, mentions: 0 });
   assert.equal(u.get('s', 'b')?.firstUnread, null);
   assert.equal(u.read('s', 'b', 2), false);
-  assert.equal(u.message('s', 'b', { seq: 3, id: 'late', acct: 'x' }, 'me'), false, 'already read');
+  assert.equal(u.message('s', 'b', { seq: 3, id: 'late', acct: X }), false, 'already read');
   assert.deepEqual(u.channel('s', 'zzz'), { unread: 0, mentions: 0 });
 });
 
 test('unread: a delete takes away what was seen arrive, and asks again for what the host counted', () => {
-  const u = new UnreadCounts();
+  const u = new UnreadCounts(ME);
   u.load('s', [{ chan: 'a', read: 0, last: 2, unread: 2, first_unread: 1 }]);
-  u.message('s', 'a', { seq: 3, id: 'm3', acct: 'x' }, 'me');
-  u.mentioned('s', 'a', 'm3', 3);
+  u.message('s', 'a', { seq: 3, id: 'm3', acct: X });
+  u.opened('s', 'a', said('m3', 3, X, textMessage('hi @Me', { mentions: [ME] })));
   assert.equal(u.deleted('s', 'a', ['m3']), false);
   assert.deepEqual(u.channel('s', 'a'), { unread: 2, mentions: 0 });
   assert.equal(u.deleted('s', 'a', ['m1']), true);
   // A reload keeps mentions found and still unread, drops those now read.
-  u.message('s', 'a', { seq: 4, id: 'm4', acct: 'x' }, 'me');
-  u.mentioned('s', 'a', 'm4', 4);
-  u.mentioned('s', 'a', 'old', 0);
+  u.message('s', 'a', { seq: 4, id: 'm4', acct: X });
+  u.opened('s', 'a', said('m4', 4, X, textMessage('hi @Me', { mentions: [ME] })));
+  u.opened('s', 'a', said('old', 0, X, textMessage('hi @Me', { mentions: [ME] })));
   u.load('s', [{ chan: 'a', read: 0, last: 4, unread: 3, first_unread: 2 }]);
   assert.deepEqual(u.channel('s', 'a'), { unread: 3, mentions: 1 });
   u.load('s', [{ chan: 'a', read: 4, last: 4, unread: 0, first_unread: null }]);
@@ -176,6 +195,50 @@ test('unread: a delete takes away what was seen arrive, and asks again for what 
   assert.equal(badgeText(7), '7');
   assert.equal(badgeText(999), '999');
   assert.equal(badgeText(1000), '999+');
+});
+
+test('mentions: counted by the latest applied version, as the highlight is (section 13.1)', () => {
+  const u = new UnreadCounts(ME);
+  u.load('s', [{ chan: 'a', read: 0, last: 0, unread: 0, first_unread: null }]);
+  const arrive = (/** @type {ReturnType<typeof said>} */ m) => {
+    u.message('s', 'a', m);
+    return u.wants('s', 'a', m) ? u.opened('s', 'a', m) : false;
+  };
+  const plain = said('m1', 1, X, textMessage('see you at eight'));
+  const named = said('m2', 2, X, textMessage('@Me bring snacks', { mentions: [ME] }));
+  assert.equal(arrive(plain), false);
+  assert.equal(arrive(named), true);
+  assert.deepEqual(u.channel('s', 'a'), { unread: 2, mentions: 1 });
+
+  // An edit that names me makes its message a mention; one that drops me unmakes it.
+  assert.equal(arrive(said('e1', 3, X, editMessage(plain, X, '@Me see you at eight', [ME]))), true);
+  assert.deepEqual(u.channel('s', 'a'), { unread: 2, mentions: 2 });
+  assert.equal(arrive(said('e2', 4, X, editMessage(named, X, 'bring snacks'))), true);
+  assert.deepEqual(u.channel('s', 'a'), { unread: 2, mentions: 1 });
+  assert.deepEqual([...(u.get('s', 'a')?.mentions.keys() ?? [])], ['m1']);
+  // A reaction moves nothing; an "edit" by someone else is no version (not_author).
+  assert.equal(arrive(said('r1', 5, X, reaction('m1', '👍', true))), false);
+  const impostor = 'I'.repeat(43);
+  assert.equal(arrive(said('e3', 6, impostor, { v: 1, t: 'edit', target: 'm1', body: 'quiet' })), false);
+  assert.deepEqual(u.channel('s', 'a'), { unread: 2, mentions: 1 });
+  // Deleting the edit that named me gives the original back: no mention.
+  assert.equal(u.deleted('s', 'a', ['e1']), false);
+  assert.deepEqual(u.channel('s', 'a'), { unread: 2, mentions: 0 });
+
+  // Order does not matter: an edit opened before its message (still opening) counts.
+  const late = said('m3', 7, X, textMessage('later'));
+  u.message('s', 'a', late);
+  const edit = said('e4', 8, X, editMessage(late, X, '@Me later', [ME]));
+  assert.equal(arrive(edit), false, 'nothing to count until its message is opened');
+  assert.equal(u.opened('s', 'a', late), true);
+  assert.deepEqual(u.channel('s', 'a'), { unread: 3, mentions: 1 });
+
+  // What is read, or mine, is not looked at; reading everything forgets the fold.
+  assert.equal(u.wants('s', 'a', said('m4', 9, ME, textMessage('mine'))), false);
+  u.read('s', 'a', 8);
+  assert.deepEqual(u.channel('s', 'a'), { unread: 0, mentions: 0 });
+  assert.equal(u.wants('s', 'a', said('e5', 10, X, editMessage(late, X, '@Me again', [ME]))), false);
+  assert.equal(u.get('s', 'a')?.opened.messages.size, 0);
 });
 
 test('notifications: mentions and replies by default, all, or off; text only when decrypted', () => {

@@ -92,6 +92,75 @@ def claim_space_and_invite(page: Page, relay: Relay, host: Host, name: str = "Ol
     return link
 
 
+def create_channel(page: Page, name: str, space: str = "Book club") -> str:
+    """An admin of ``space`` creates channel ``name`` (which opens); its id."""
+    page.get_by_role("button", name=f"New channel in {space}").click()
+    page.get_by_label("Channel name").fill(name)
+    page.get_by_role("button", name="Create channel").click()
+    expect(page.locator(".channel-title")).to_have_text(name)
+    chan = page.locator(".channel-link", has_text=name).get_attribute("data-chan")
+    assert chan
+    return chan
+
+
+def open_channel(page: Page, name: str) -> None:
+    """Open channel ``name`` from the sidebar, and wait until the page saved it as the
+    view to come back to (a reload right after the click must not outrun that write)."""
+    page.locator(".channel-link", has_text=name).click()
+    expect(page.locator(".channel-title")).to_have_text(name)
+    chan = page.locator(".channel-link", has_text=name).get_attribute("data-chan")
+    page.wait_for_function("""async (chan) => {
+        const db = await new Promise((ok, fail) => {
+            const r = indexedDB.open('hearth');
+            r.onsuccess = () => ok(r.result);
+            r.onerror = () => fail(r.error);
+        });
+        const saved = await new Promise((ok, fail) => {
+            const r = db.transaction('kv').objectStore('kv').get('lastView');
+            r.onsuccess = () => ok(r.result);
+            r.onerror = () => fail(r.error);
+        });
+        db.close();
+        return saved?.chan === chan;
+    }""", arg=chan)
+
+
+def test_a_reload_opens_the_channel_last_viewed_until_it_is_gone(
+        browser: Browser, contexts: list[BrowserContext], relay: Relay, host: Host) -> None:
+    """The saved view survives until the host has listed the spaces it names (a reload
+    used to open the first channel); only a channel that no longer exists is replaced."""
+    olive = new_person(browser, contexts)
+    link = claim_space_and_invite(olive, relay, host)
+    create_channel(olive, "plans")
+    mia = new_person(browser, contexts)
+    mia.goto(link)
+    create_identity(mia, "Mia")
+    expect(mia.locator(".channel-title")).to_have_text("general")
+
+    open_channel(olive, "general")
+    open_channel(olive, "plans")
+    open_channel(mia, "plans")
+    for page in (olive, mia):
+        page.reload()
+        expect(page.locator(".channel-link[aria-current=page] .channel-name")).to_have_text("plans")
+        expect(page.locator(".channel-title")).to_have_text("plans")
+        expect(page.locator(".composer-input")).to_have_attribute("aria-label", "Message #plans")
+
+    # Olive deletes #plans while Mia's page is closed: Mia's saved view names a channel
+    # that is gone, and her page opens the space's first channel instead.
+    mia.close()
+    olive.get_by_role("button", name="Delete channel plans").click()
+    olive.get_by_role("button", name="Delete channel", exact=True).click()
+    expect(olive.locator(".channel-link", has_text="plans")).to_have_count(0)
+    expect(olive.locator(".channel-title")).to_have_text("general")
+    mia = mia.context.new_page()
+    mia.on("pageerror", lambda e: PAGE_ERRORS.append(str(e)))
+    mia.goto(relay.http_url)
+    expect(mia.locator(".channel-link")).to_have_count(1)
+    expect(mia.locator(".channel-title")).to_have_text("general")
+    expect(mia.locator(".channel-link[aria-current=page] .channel-name")).to_have_text("general")
+
+
 def test_first_visit_creates_identity_and_evicted_keys_are_reported(
         browser: Browser, contexts: list[BrowserContext], relay: Relay, tmp_path: Path) -> None:
     page = new_person(browser, contexts)

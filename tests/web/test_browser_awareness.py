@@ -20,6 +20,7 @@ from tests.conftest import FAST_RATES, Host, Relay, start_host, start_relay
 from tests.web.test_browser_app import (
     claim_space_and_invite,
     contexts,
+    create_channel,
     create_identity,
     new_person,
     shot,
@@ -62,13 +63,9 @@ def two(browser: Browser, contexts: list[BrowserContext], tmp_path: Path) -> Ite
     try:
         olive = new_person(browser, contexts)
         link = claim_space_and_invite(olive, relay, host)
-        olive.get_by_role("button", name="New channel in Book club").click()
-        olive.get_by_label("Channel name").fill("plans")
-        olive.get_by_role("button", name="Create channel").click()
-        expect(olive.locator(".channel-title")).to_have_text("plans")
+        plans = create_channel(olive, "plans")
         general = olive.locator(".channel-link", has_text="general").get_attribute("data-chan")
-        plans = olive.locator(".channel-link", has_text="plans").get_attribute("data-chan")
-        assert general and plans
+        assert general
 
         mia = new_person(browser, contexts)
         mia.context.grant_permissions(["notifications"], origin=relay.http_url)
@@ -111,7 +108,10 @@ def receipt(page: Page, text: str) -> Locator:
 
 
 def open_settings(page: Page) -> Locator:
-    page.locator("#settings-button").click()
+    """Open Settings from the gear in the sidebar's footer (named "Settings")."""
+    gear = page.get_by_role("button", name="Settings", exact=True)
+    expect(gear.locator("svg.icon-settings")).to_have_count(1)
+    gear.click()
     dialog = page.locator("#settings-dialog")
     expect(dialog.locator("#setting-receipts")).to_be_enabled()
     return dialog
@@ -173,10 +173,10 @@ def test_unread_badges_divider_and_read_receipts_with_opt_out(two: Two) -> None:
     channel(mia, two.plans).click()
     expect(body_of(mia, "After the opt-out")).to_have_count(1)
     expect(unread(channel(mia, two.plans))).to_be_hidden()
-    # Olive asks the host afresh (a reload): it no longer returns Mia's markers at all.
+    # Olive asks the host afresh (a reload, back in #plans): it no longer returns Mia's
+    # markers at all.
     olive.reload()
-    expect(olive.locator(".channel-title")).to_have_text("general")
-    channel(olive, two.plans).click()
+    expect(olive.locator(".channel-title")).to_have_text("plans")
     expect(body_of(olive, "After the opt-out")).to_have_count(1)
     expect(body_of(olive, f"Plan {total}")).to_have_count(1)
     expect(olive.locator(".messages")).to_have_attribute("data-receipts", "loaded")

@@ -7,12 +7,15 @@
  * Invariants: a live message is marked ``delivered`` where it arrives and ``read`` only
  * when its channel is shown in a visible tab; counts are reloaded from ``space.unread``
  * whenever a space is (re)followed and whenever an event leaves them unknown; the text
- * of a message is looked at only after this device decrypted it. Events: ``change``
- * (counts moved: redraw badges), ``receipts`` {hostId, space, chan} (redraw labels).
+ * of a message is looked at only after this device decrypted it; an annotation is
+ * opened only when it may move a mention count (chat/unread.js ``wants``). Events:
+ * ``change`` (counts moved: redraw badges), ``receipts`` {hostId, space, chan} (redraw
+ * labels).
  * @module
  */
 
 import { parse } from './content.js';
+import { held } from './conversation.js';
 import { fromEvent } from './timeline.js';
 import { MarkSender, ReceiptBook } from './receipts.js';
 import { UnreadCounts } from './unread.js';
@@ -24,7 +27,9 @@ const SCAN_LIMIT = 100;
  * @typedef {import('./host_session.js').HostSession} HostSession
  * @typedef {import('../e2e/secure.js').SecureClient} SecureClient
  * @typedef {import('./timeline.js').StoredMessage} StoredMessage
+ * @typedef {import('./conversation.js').Held} Held
  * @typedef {{mentionsMe: boolean, repliesToMe: boolean, text: string | null}} Opened
+ *   what a message that just arrived says about this account
  *
  * @typedef {object} Surroundings what Awareness asks of the app
  * @property {string} me this account
@@ -60,7 +65,7 @@ export class Awareness extends EventTarget {
    */
   watch(session, secure) {
     const w = {
-      session, secure, unread: new UnreadCounts(), receipts: new ReceiptBook(), scanned: new Map(),
+      session, secure, unread: new UnreadCounts(this.around.me), receipts: new ReceiptBook(), scanned: new Map(),
       marks: new MarkSender((space, chan, args) => this.#mark(w, space, chan, args)),
     };
     this.hosts.set(session.hostId, w);
@@ -167,10 +172,9 @@ export class Awareness extends EventTarget {
     const page = r.messages;
     if (!page.length) return;
     if (r.keys?.length) await w.secure.acceptShares(space, chan, r.keys).catch(() => undefined);
+    // Ascending: a message is folded before the edits and reactions of it.
     for (const m of page) {
-      if (m.del || m.re || m.acct === this.around.me) continue;
-      const opened = await this.#open(w, space, chan, m);
-      if (opened.mentionsMe) w.unread.mentioned(space, chan, m.id, m.seq);
+      if (w.unread.wants(space, chan, m)) w.unread.opened(space, chan, await this.#open(w, space, chan, m));
     }
     const newest = page[page.length - 1].seq;
     w.scanned.set(key, newest);
@@ -179,28 +183,34 @@ export class Awareness extends EventTarget {
   }
 
   /**
-   * Decrypt and parse a message; what it says about this account.
+   * Decrypt and parse a message, for the fold (content null: it cannot be opened).
    * @param {Watched} w
    * @param {string} space
    * @param {string} chan
    * @param {StoredMessage} m
-   * @returns {Promise<Opened>}
+   * @returns {Promise<Held>}
    */
   async #open(w, space, chan, m) {
-    const none = { mentionsMe: false, repliesToMe: false, text: null };
     try {
       const shown = await w.secure.show(space, chan, m);
-      if (!shown.ok) return none;
-      const content = parse(shown.text);
-      if (content.t !== 'text') return none;
-      return {
-        mentionsMe: content.mentions?.includes(this.around.me) ?? false,
-        repliesToMe: content.reply?.acct === this.around.me,
-        text: content.body,
-      };
+      return held(m, shown.ok ? parse(shown.text) : null);
     } catch {
-      return none; // unreadable or bad content: it names nobody
+      return held(m, null); // unreadable or bad content: it names nobody
     }
+  }
+
+  /**
+   * What a message that just arrived says about this account (for notifications).
+   * @param {Held} h
+   * @returns {Opened}
+   */
+  #about(h) {
+    const c = h.content?.t === 'text' ? h.content : null;
+    return {
+      mentionsMe: c?.mentions?.includes(this.around.me) ?? false,
+      repliesToMe: c?.reply?.acct === this.around.me,
+      text: c?.body ?? null,
+    };
   }
 
   /**
@@ -211,18 +221,16 @@ export class Awareness extends EventTarget {
     const { space, chan } = body;
     const m = fromEvent(body);
     const hostId = w.session.hostId;
-    w.unread.message(space, chan, m, this.around.me);
+    w.unread.message(space, chan, m);
     if (this.around.showing(hostId, space, chan)) this.#read(w, space, chan, m.seq);
     else w.marks.mark(space, chan, { delivered: m.seq });
     this.#changed();
-    if (m.acct === this.around.me || m.re) return;
+    if (m.acct === this.around.me) return;
+    // An annotation is opened only if it may move the count (an edit of an unread message).
+    if (m.re && !w.unread.wants(space, chan, m)) return;
     const opened = await this.#open(w, space, chan, m);
-    const entry = w.unread.get(space, chan);
-    if (opened.mentionsMe && entry && m.seq > entry.read) {
-      w.unread.mentioned(space, chan, m.id, m.seq);
-      this.#changed();
-    }
-    this.around.arrived(hostId, space, chan, m, opened);
+    if (w.unread.opened(space, chan, opened)) this.#changed();
+    if (!m.re) this.around.arrived(hostId, space, chan, m, this.#about(opened));
   }
 
   /**

@@ -58,6 +58,18 @@ export const EMOJI_PER_ACCOUNT = 20;
  * @property {ReactionCount[]} reactions in the order each emoji first appeared
  */
 
+/**
+ * What the fold holds of a delivered message, once it was opened (or could not be).
+ * @param {import('./timeline.js').StoredMessage} m
+ * @param {Content | null} content
+ * @param {{name: string, text: string} | null} [failure]
+ * @returns {Held}
+ */
+export function held(m, content, failure = null) {
+  return { seq: m.seq, id: m.id, acct: m.acct, ts: m.ts, re: m.re ?? null, exp: m.exp ?? null,
+    del: Boolean(m.del), content, failure };
+}
+
 /** A dropped annotation, for the console and tests: which and why. */
 export class Dropped {
   /**

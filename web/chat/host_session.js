@@ -32,6 +32,8 @@ export class HostSession extends EventTarget {
   owner = false;
   hostOnline = true;
   ready = false;
+  /** the host's list of spaces arrived at least once: until then ``spaces`` is not news */
+  listed = false;
   /** @type {Map<string, ReturnType<typeof setTimeout>>} */ #renewals = new Map();
   #resumeGeneration = 0;
 
@@ -136,6 +138,7 @@ export class HostSession extends EventTarget {
   #setSpaces(list) {
     const before = new Map(this.spaces);
     this.spaces = new Map(list.map((s) => [s.id, s]));
+    this.listed = true;
     for (const [id, space] of before) {
       if (!this.spaces.has(id)) {
         this.#stopRenewing(id);

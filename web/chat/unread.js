@@ -8,9 +8,14 @@
  * delete of a message the host counted but this store never saw, a partial read) the
  * caller is told to ask ``space.unread`` again. A space's counts are the sums of its
  * channels'. Mentions are the unread messages this device decrypted and found naming
- * the account.
+ * the account in their latest applied version (docs/protocol.md §13.1): what this
+ * device opened of a channel's unread messages from others, and of the annotations of
+ * those, is folded by chat/conversation.js -- the same fold as the highlight on a shown
+ * row -- so an edit that adds or drops a mention moves the count.
  * @module
  */
+
+import { Conversation } from './conversation.js';
 
 /** The host stops counting here: 1,000 means "1,000 or more". */
 export const UNREAD_CAP = 1000;
@@ -19,15 +24,21 @@ export const UNREAD_CAP = 1000;
  * @typedef {{chan: string, read: number, last: number, unread: number, first_unread: number | null}} HostUnread
  *   one entry of ``space.unread``
  * @typedef {{read: number, last: number, unread: number, firstUnread: number | null,
- *   seen: Map<string, number>, mentions: Map<string, number>}} ChannelUnread
+ *   seen: Map<string, number>, mentions: Map<string, number>, opened: Conversation}} ChannelUnread
  *   ``seen``: unread messages that arrived live (id -> seq); ``mentions``: unread messages
- *   that mention the account (id -> seq)
+ *   that mention the account (id -> seq); ``opened``: the fold of what was opened here
+ * @typedef {{seq: number, id: string, acct: string, re?: string | null, del?: boolean}} Arrived
  * @typedef {{unread: number, mentions: number}} Counts
  */
 
 export class UnreadCounts {
   /** @type {Map<string, Map<string, ChannelUnread>>} by space, then channel */
   #spaces = new Map();
+
+  /** @param {string} me this account */
+  constructor(me) {
+    this.me = me;
+  }
 
   /**
    * Take a space's counts from ``space.unread``; mentions already found and still unread
@@ -45,6 +56,7 @@ export class UnreadCounts {
       now.set(c.chan, {
         read: c.read, last: c.last, unread: c.unread, firstUnread: c.first_unread,
         seen: keep(was?.seen), mentions: keep(was?.mentions),
+        opened: was && c.unread ? was.opened : new Conversation(this.me),
       });
     }
     this.#spaces.set(space, now);
@@ -76,15 +88,14 @@ export class UnreadCounts {
    * A live message arrived. Returns whether it counts as unread.
    * @param {string} space
    * @param {string} chan
-   * @param {{seq: number, id: string, acct: string, re?: string | null}} m
-   * @param {string} me this account
+   * @param {Arrived} m
    * @returns {boolean}
    */
-  message(space, chan, m, me) {
+  message(space, chan, m) {
     const c = this.get(space, chan);
     if (!c) return false;
     c.last = Math.max(c.last, m.seq);
-    if (m.acct === me || m.re || m.seq <= c.read || c.seen.has(m.id)) return false;
+    if (m.acct === this.me || m.re || m.seq <= c.read || c.seen.has(m.id)) return false;
     c.seen.set(m.id, m.seq);
     c.unread += 1;
     if (c.firstUnread === null || m.seq < c.firstUnread) c.firstUnread = m.seq;
@@ -92,15 +103,35 @@ export class UnreadCounts {
   }
 
   /**
-   * A decrypted unread message names this account.
+   * Whether ``m`` can move the mention count, so is worth opening: an unread message
+   * from someone else, or an annotation of one opened here or seen arriving (its target
+   * may still be opening: the fold does not depend on order). An edit counts only from
+   * its target's author, never this account.
    * @param {string} space
    * @param {string} chan
-   * @param {string} id
-   * @param {number} seq
+   * @param {Arrived} m
    */
-  mentioned(space, chan, id, seq) {
+  wants(space, chan, m) {
     const c = this.get(space, chan);
-    if (c && seq > c.read) c.mentions.set(id, seq);
+    if (!c || m.del || m.acct === this.me) return false;
+    return m.re ? c.opened.messages.has(m.re) || c.seen.has(m.re) : m.seq > c.read;
+  }
+
+  /**
+   * A message this device opened (``held.content`` null: it could not): folded in, and
+   * the mentions of the rows it touched counted again. Returns whether the channel's
+   * mention count changed.
+   * @param {string} space
+   * @param {string} chan
+   * @param {import('./conversation.js').Held} held
+   * @returns {boolean}
+   */
+  opened(space, chan, held) {
+    const c = this.get(space, chan);
+    if (!c || !this.wants(space, chan, held)) return false;
+    let moved = false;
+    for (const id of c.opened.add(held)) moved = recount(c, id) || moved;
+    return moved;
   }
 
   /**
@@ -115,6 +146,8 @@ export class UnreadCounts {
     const c = this.get(space, chan);
     if (!c) return false;
     let unknown = false;
+    // A deleted edit gives its message's earlier version back (and its mentions).
+    for (const id of c.opened.remove(ids)) recount(c, id);
     for (const id of ids) {
       c.mentions.delete(id);
       if (c.seen.delete(id)) c.unread = Math.max(0, c.unread - 1);
@@ -142,6 +175,7 @@ export class UnreadCounts {
       c.seen.clear();
       c.unread = 0;
       c.firstUnread = null;
+      c.opened = new Conversation(this.me); // nothing unread is left to fold
       return false;
     }
     if (c.firstUnread === null || c.firstUnread > seq) return false;
@@ -181,6 +215,22 @@ export class UnreadCounts {
     }
     return { unread, mentions };
   }
+}
+
+/**
+ * Count row ``id`` as a mention or not, by its latest applied version. Whether that
+ * changed anything.
+ * @param {ChannelUnread} c
+ * @param {string} id
+ * @returns {boolean}
+ */
+function recount(c, id) {
+  const held = c.opened.messages.get(id);
+  const counts = held !== undefined && held.seq > c.read && c.opened.mentionsMe(id);
+  if (counts === c.mentions.has(id)) return false;
+  if (held && counts) c.mentions.set(id, held.seq);
+  else c.mentions.delete(id);
+  return true;
 }
 
 /**

@@ -163,6 +163,7 @@ export class RemoteSession extends EventTarget {
   owner = false;
   hostOnline = true;
   ready = false;
+  listed = false;
 
   /**
    * @param {FollowerLink} link
@@ -187,6 +188,7 @@ export class RemoteSession extends EventTarget {
   /** @param {ReturnType<typeof import('./owner.js').sessionState>} state */
   #apply(state) {
     this.spaces = new Map(state.spaces.map((s) => [s.id, s]));
+    this.listed = state.listed;
     this.owner = state.owner;
     this.ready = state.ready;
     this.hostOnline = state.hostOnline;

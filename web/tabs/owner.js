@@ -60,7 +60,7 @@ const HANDLERS = {
  * @param {HostSession} s
  */
 export function sessionState(s) {
-  return { spaces: [...s.spaces.values()], owner: s.owner, ready: s.ready, hostOnline: s.hostOnline };
+  return { spaces: [...s.spaces.values()], listed: s.listed, owner: s.owner, ready: s.ready, hostOnline: s.hostOnline };
 }
 
 export class TabServer {

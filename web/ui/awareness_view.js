@@ -22,7 +22,7 @@ import { loadNotifySetting } from './settings_dialog.js';
  * @param {App} app
  * @param {ChannelView} view
  * @param {Promise<unknown>} opening the view's first page loading
- * @returns {{marks: ChannelMarks, picker: MentionPicker | null, destroy: () => void}}
+ * @returns {{marks: ChannelMarks, picker: MentionPicker, destroy: () => void}}
  */
 export function attachAwareness(app, view, opening) {
   const hostId = view.session.hostId;
@@ -35,10 +35,9 @@ export function attachAwareness(app, view, opening) {
     receipt: (seq) => app.awareness.receipt(hostId, space, chan, seq),
     nameOf: (acct) => app.nameOf(acct),
   });
-  const input = /** @type {HTMLTextAreaElement | null} */ (view.composer.querySelector('textarea.composer-input'));
-  const picker = input ? new MentionPicker(input, { me, members: () => app.members.get(`${hostId}/${space}`) ?? [] }) : null;
-  if (picker) view.composer.querySelector('.composer-box')?.before(picker.list);
-  view.mentionPicker = picker;
+  const picker = new MentionPicker(view.composer.input, { me, members: () => app.members.get(`${hostId}/${space}`) ?? [] });
+  view.composer.box.before(picker.list);
+  view.composer.mentionPicker = picker;
 
   const listening = new AbortController();
   let opened = false;
@@ -69,7 +68,7 @@ export function attachAwareness(app, view, opening) {
     destroy: () => {
       listening.abort();
       marks.destroy();
-      picker?.reset();
+      picker.reset();
     },
   };
 }

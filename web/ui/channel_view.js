@@ -1,13 +1,14 @@
 /**
- * A channel: header, history that loads as you scroll up, live messages, composer.
+ * A channel: its message list (history paged in by ui/history_pager.js as you scroll
+ * up, live messages, own messages until they are stored) and its composer
+ * (ui/composer.js).
  *
  * Every stored row is opened by the host's SecureClient (e2e/secure.js) with the key
  * shares its history page brought; when it cannot produce text the row says why in plain
  * words, never showing the envelope. A row waiting for a key asks again by itself (with
  * backoff, and at once after a reconnect or a key backup restore) for as long as it is
  * shown. Message text is set with textContent only and links are not fetched or
- * previewed, so remote images never load. Above the composer, who else is typing here
- * (chat/presence.js); the composer says when this device types.
+ * previewed, so remote images never load.
  *
  * Rich messaging (docs/protocol.md section 13): what was opened is folded by
  * chat/conversation.js -- edits, reactions, replies, deletes and timers -- and each row
@@ -17,35 +18,31 @@
  */
 
 import { icon } from './icons.js';
-import { editMessage, parse, reaction, textMessage } from '../chat/content.js';
-import { Conversation } from '../chat/conversation.js';
+import { parse, reaction } from '../chat/content.js';
+import { Conversation, held } from '../chat/conversation.js';
 import { Outbox } from '../chat/outbox.js';
 import { fromEvent, Timeline } from '../chat/timeline.js';
-import { ErrorCode, HearthError } from '../crypto/errors.js';
+import { HearthError } from '../crypto/errors.js';
 import { Reason } from '../e2e/reasons.js';
-import { humanMessage, UserError } from '../protocol/errors.js';
+import { humanMessage } from '../protocol/errors.js';
+import { Composer, plainWords } from './composer.js';
 import { confirmDeleteMessage, durationText, openChannelTimer, openEditHistory } from './dialogs.js';
 import { h, replace } from './dom.js';
-import { fillRow, frame, snippet } from './message_row.js';
+import { HistoryPager } from './history_pager.js';
+import { fillRow, frame } from './message_row.js';
 import { roleAllows } from './sidebar.js';
 import { toast } from './toast.js';
 
-const PAGE = 50;
 const RETRY_FIRST_MS = 2_000;
 const RETRY_MAX_MS = 30_000;
 
 /**
  * @typedef {import('../chat/timeline.js').StoredMessage} StoredMessage
  * @typedef {import('../chat/conversation.js').Shown} Shown
- * @typedef {import('../chat/conversation.js').Held} Held
  */
-
-/** Unsent text per channel (host/space/channel), kept while the page lives. */
-const drafts = new Map();
 
 export class ChannelView {
   timeline = new Timeline();
-  loadingOlder = false;
   /** @type {Map<string, HTMLElement>} own messages not yet seen in the timeline */
   pendingRows = new Map();
   /** @type {Map<number, ReturnType<typeof setTimeout>>} rows waiting for a key, by seq */
@@ -54,12 +51,10 @@ export class ChannelView {
   rows = new Map();
   /** @type {Map<string, string>} the name each account was drawn with */
   names = new Map();
-  /** @type {{kind: 'reply' | 'edit', shown: Shown, draft: string} | null} what the composer is doing */
-  mode = null;
   /** @type {ReturnType<typeof setTimeout> | undefined} */ expiryTimer;
   destroyed = false;
-  /** @type {import('./mention_picker.js').MentionPicker | null} set by ui/awareness_view.js */
-  mentionPicker = null;
+  /** @type {Map<number, () => void>} how to open each row not shown yet, once more */
+  unreadable = new Map();
 
   /**
    * @param {import('../chat/host_session.js').HostSession} session
@@ -81,8 +76,8 @@ export class ChannelView {
       nameOf: (acct) => this.#nameOf(acct),
       me: people.myAccount,
       moderator: roleAllows(space.role, 'admin'),
-      reply: (shown) => this.#setMode('reply', shown),
-      edit: (shown) => this.#setMode('edit', shown),
+      reply: (shown) => this.composer.setMode('reply', shown),
+      edit: (shown) => this.composer.setMode('edit', shown),
       react: (shown, emoji, on) => void this.#send(reaction(shown.id, emoji, on)),
       remove: (shown) => void this.#delete(shown),
       history: (shown) => void openEditHistory(shown, this.#nameOf(shown.acct)),
@@ -91,20 +86,19 @@ export class ChannelView {
     this.outbox = new Outbox(session, secure, space.id, channel.id);
     this.outbox.addEventListener('change', (e) => this.#showOutgoing(/** @type {CustomEvent} */ (e).detail));
     this.list = h('ol', { class: 'messages', 'aria-label': `Messages in ${channel.name}`, 'aria-live': 'polite' });
-    this.startMarker = h('li', { class: 'history-start', hidden: true },
-      h('strong', { text: `This is the start of #${channel.name}` }),
-      h('span', { text: 'Messages are end-to-end encrypted: only members can read them.' }));
-    this.loader = h('li', { class: 'history-loading', text: 'Loading earlier messages…' });
-    this.scroller = h('div', { class: 'scroller', onscroll: () => this.#maybeLoadOlder() },
-      h('div', { class: 'scroller-fill' }), this.list);
-    this.list.append(this.startMarker, this.loader);
+    this.scroller = h('div', { class: 'scroller' }, h('div', { class: 'scroller-fill' }), this.list);
+    this.history = new HistoryPager(session, { space: space.id, chan: channel.id, channelName: channel.name },
+      this.timeline, this.scroller, (messages, where, shares) => this.#insert(messages, where, shares));
+    this.list.append(this.history.startMarker, this.history.loader);
     this.timerBar = h('div', { class: 'channel-timer', id: 'channel-timer' });
     this.#renderTimer();
-    this.composer = this.#composer();
+    this.composer = new Composer({
+      draftKey: `${session.hostId}/${space.id}/${channel.id}`, channelName: channel.name,
+      space: space.id, chan: channel.id, me: people.myAccount, presence: people.presence,
+      nameOf: (acct) => this.#nameOf(acct), send: (content) => this.#send(content),
+    });
     this.el = h('section', { class: 'channel', 'aria-label': `Channel ${channel.name}` },
-      this.timerBar, this.scroller, this.composer);
-    this.onPresence = () => this.renderTyping();
-    people.presence.addEventListener('change', this.onPresence);
+      this.timerBar, this.scroller, this.composer.el);
     this.onMessage = (/** @type {Event} */ e) => this.#onLive(/** @type {CustomEvent} */ (e).detail.body);
     this.onDeleted = (/** @type {Event} */ e) => {
       const body = /** @type {CustomEvent} */ (e).detail.body;
@@ -135,19 +129,7 @@ export class ChannelView {
     this.session.removeEventListener('del', this.onDeleted);
     this.session.removeEventListener('chan', this.onChannel);
     this.session.removeEventListener('resumed', this.onResumed);
-    this.people.presence.removeEventListener('change', this.onPresence);
-    this.people.presence.stopTyping(this.space.id, this.channel.id);
-  }
-
-  /** "Alice is typing…" above the composer (names through textContent only). */
-  renderTyping() {
-    const names = this.people.presence.typers(this.space.id, this.channel.id).map((a) => this.people.nameOf(a));
-    const text = names.length === 0 ? ''
-      : names.length === 1 ? `${names[0]} is typing…`
-        : names.length === 2 ? `${names[0]} and ${names[1]} are typing…`
-          : names.length === 3 ? `${names[0]}, ${names[1]} and ${names[2]} are typing…`
-            : 'Several people are typing…';
-    if (this.typingLine.textContent !== text) this.typingLine.textContent = text;
+    this.composer.destroy();
   }
 
   /** The disappearing-message banner, and for admins the way to change the timer. */
@@ -172,62 +154,14 @@ export class ChannelView {
     this.timerBar.hidden = !ttl && !admin;
   }
 
-  /** Load the newest page and show it, scrolled to the bottom. */
-  async open() {
-    try {
-      const r = await this.session.call('history', { space: this.space.id, chan: this.channel.id, limit: PAGE });
-      const fresh = this.timeline.add(r.messages);
-      this.timeline.atStart = !r.more;
-      this.#insert(fresh, 'bottom', r.keys);
-      this.#updateStart();
-      this.scroller.scrollTop = this.scroller.scrollHeight;
-      // A short first page may not fill the view (a page of annotations shows no rows
-      // at all): keep loading until it scrolls or the start is reached.
-      await this.#maybeLoadOlder();
-    } catch (e) {
-      this.loader.textContent = humanMessage(e);
-      this.loader.classList.add('error');
-    }
-  }
-
-  #updateStart() {
-    this.startMarker.hidden = !this.timeline.atStart;
-    this.loader.hidden = this.timeline.atStart;
-  }
-
-  async #maybeLoadOlder() {
-    if (this.loadingOlder || this.timeline.atStart || this.scroller.scrollTop > 200) return;
-    this.loadingOlder = true;
-    try {
-      const before = this.timeline.oldest === Infinity ? undefined : this.timeline.oldest;
-      const r = await this.session.call('history',
-        { space: this.space.id, chan: this.channel.id, limit: PAGE, ...(before ? { before } : {}) });
-      const fresh = this.timeline.add(r.messages);
-      this.timeline.atStart = !r.more;
-      const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
-      this.#insert(fresh, 'top', r.keys);
-      this.#updateStart();
-      this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom; // keep the reader's place
-    } catch (e) {
-      this.loader.textContent = humanMessage(e);
-    } finally {
-      this.loadingOlder = false;
-    }
-    if (!this.timeline.atStart && this.scroller.scrollTop <= 200) await this.#maybeLoadOlder();
+  /** Load the newest page and show it (history_pager.js). */
+  open() {
+    return this.history.open();
   }
 
   /** Fetch everything after the newest held message (after a reconnect or a gap). */
-  async catchUp() {
-    try {
-      for (;;) {
-        const r = await this.session.call('history',
-          { space: this.space.id, chan: this.channel.id, after: this.timeline.newest, limit: 200 });
-        this.#insert(this.timeline.add(r.messages), 'bottom', r.keys);
-        if (!r.more) break;
-      }
-    } catch (e) {
-      console.warn('hearth: could not catch up', e);
-    }
+  catchUp() {
+    return this.history.catchUp();
   }
 
   /** @param {Record<string, any>} body a verified event */
@@ -239,17 +173,6 @@ export class ChannelView {
     } else if (place === 'next') {
       this.#insert(this.timeline.add([fromEvent(body)]), 'bottom');
     }
-  }
-
-  /**
-   * @param {StoredMessage} m
-   * @param {import('../chat/content.js').Content | null} content
-   * @param {{name: string, text: string} | null} [failure]
-   * @returns {Held}
-   */
-  #held(m, content, failure = null) {
-    return { seq: m.seq, id: m.id, acct: m.acct, ts: m.ts, re: m.re ?? null, exp: m.exp ?? null,
-      del: Boolean(m.del), content, failure };
   }
 
   /**
@@ -269,11 +192,11 @@ export class ChannelView {
     for (const m of messages) {
       if (m.del || m.re) {
         // A tombstone removes; an annotation is opened and folded, never a row.
-        if (m.del) this.#apply(this.conversation.add(this.#held(m, null)));
+        if (m.del) this.#apply(this.conversation.add(held(m, null)));
         else void keysReady.then(() => this.#open(m, RETRY_FIRST_MS));
         continue;
       }
-      this.conversation.add(this.#held(m, null));
+      this.conversation.add(held(m, null));
       const shown = this.conversation.shown(m.id);
       if (!shown || this.rows.has(m.id)) continue;
       const row = h('li', { class: 'message' });
@@ -282,7 +205,7 @@ export class ChannelView {
       rows.push(row);
       void keysReady.then(() => this.#open(m, RETRY_FIRST_MS));
     }
-    if (where === 'top') this.loader.after(...rows);
+    if (where === 'top') this.history.loader.after(...rows);
     else {
       const firstPending = this.list.querySelector('.message.pending');
       for (const row of rows) this.list.insertBefore(row, firstPending);
@@ -308,7 +231,7 @@ export class ChannelView {
         row.remove();
         this.rows.delete(id);
       }
-      if (!shown && this.mode?.shown.id === id) this.#setMode(null);
+      if (!shown) this.composer.gone(id);
     }
     this.#regroup();
     this.#scheduleExpiry();
@@ -400,7 +323,7 @@ export class ChannelView {
       retry = true;
     }
     if (this.destroyed || this.conversation.gone.has(m.id)) return;
-    this.#apply(this.conversation.add(this.#held(m, content, failure)));
+    this.#apply(this.conversation.add(held(m, content, failure)));
     if (failure) {
       if (retry) {
         this.retries.set(m.seq, setTimeout(() => {
@@ -412,9 +335,6 @@ export class ChannelView {
       this.unreadable.delete(m.seq);
     }
   }
-
-  /** @type {Map<number, () => void>} how to open each row not shown yet, once more */
-  unreadable = new Map();
 
   /**
    * Try every row not shown yet once more, whatever its reason: after a reconnect, or
@@ -496,122 +416,4 @@ export class ChannelView {
     this.pendingRows.set(item.id, row);
     this.scroller.scrollTop = this.scroller.scrollHeight;
   }
-
-  /**
-   * Reply to, or edit, a message from the composer (null: back to a plain message).
-   * @param {'reply' | 'edit' | null} kind
-   * @param {Shown} [shown]
-   */
-  #setMode(kind, shown) {
-    const input = this.input;
-    if (this.mode?.kind === 'edit') input.value = this.mode.draft; // what was typed before the edit
-    this.mode = kind && shown ? { kind, shown, draft: input.value } : null;
-    if (!this.mode || !shown) {
-      replace(this.modeBar);
-      this.modeBar.hidden = true;
-      delete this.composer.dataset.mode;
-      return;
-    }
-    this.composer.dataset.mode = this.mode.kind;
-    const cancel = h('button', {
-      type: 'button', class: 'icon-button mode-cancel', 'aria-label': kind === 'edit' ? 'Cancel edit' : 'Cancel reply',
-      title: 'Cancel (Esc)', onclick: () => { this.#setMode(null); input.focus(); },
-    }, icon('x'));
-    if (kind === 'edit') {
-      replace(this.modeBar, icon('pencil'), h('span', { class: 'mode-text', text: 'Editing your message · Enter to save, Esc to cancel' }), cancel);
-      input.value = shown.body ?? '';
-    } else {
-      replace(this.modeBar, icon('reply'),
-        h('span', { class: 'mode-text' }, 'Replying to ', h('strong', { text: this.#nameOf(shown.acct) }),
-          h('span', { class: 'mode-quote', text: `: ${snippet(shown.body ?? '', 80)}` })),
-        cancel);
-    }
-    this.modeBar.hidden = false;
-    input.focus();
-    input.setSelectionRange(input.value.length, input.value.length);
-  }
-
-  /** @returns {HTMLElement} */
-  #composer() {
-    const input = /** @type {HTMLTextAreaElement} */ (h('textarea', {
-      class: 'composer-input', rows: 1, maxlength: 4000,
-      'aria-label': `Message #${this.channel.name}`,
-      placeholder: `Message #${this.channel.name}`,
-    }));
-    this.input = input;
-    // A view can be rebuilt under the user's fingers (a channel list refresh, a
-    // reconnect, switching away and back): what they typed survives it.
-    const draftKey = `${this.session.hostId}/${this.space.id}/${this.channel.id}`;
-    input.value = drafts.get(draftKey) ?? '';
-    input.addEventListener('keydown', async (e) => {
-      if (e.key === 'Escape' && this.mode) {
-        e.preventDefault();
-        e.stopPropagation();
-        this.#setMode(null);
-        return;
-      }
-      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-        e.preventDefault();
-        const text = input.value.trim();
-        if (!text) return;
-        const mode = this.mode;
-        // Members picked from the @mention list (or kept from the edited version) that
-        // the text still names.
-        const mentions = this.mentionPicker?.mentions(mode?.kind === 'edit' ? mode.shown.mentions : []) ?? [];
-        let content;
-        try {
-          content = mode?.kind === 'edit'
-            ? editMessage(mode.shown, this.people.myAccount, text, mentions)
-            : textMessage(text, { mentions, ...(mode?.kind === 'reply' && mode.shown.body !== null
-              ? { parent: { id: mode.shown.id, acct: mode.shown.acct, body: mode.shown.body } } : {}) });
-        } catch (err) {
-          toast(humanMessage(plainWords(err)), 'error');
-          return;
-        }
-        if (mode?.kind === 'edit' && text === mode.shown.body) {
-          this.#setMode(null); // nothing changed: no new version
-          return;
-        }
-        // One recovery secret before the first message: what the text stays in the box for.
-        if (!(await this.#send(content))) return;
-        if (mode?.kind === 'edit') {
-          this.mode = { ...mode, draft: '' };
-          this.#setMode(null);
-        } else {
-          this.#setMode(null);
-          input.value = '';
-        }
-        drafts.delete(draftKey);
-        this.mentionPicker?.reset();
-        input.style.height = 'auto';
-        this.people.presence.stopTyping(this.space.id, this.channel.id);
-      }
-    });
-    input.addEventListener('input', () => {
-      if (input.value) drafts.set(draftKey, input.value);
-      else drafts.delete(draftKey);
-      input.style.height = 'auto';
-      input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
-      if (input.value.trim()) this.people.presence.typing(this.space.id, this.channel.id);
-      else this.people.presence.stopTyping(this.space.id, this.channel.id);
-    });
-    this.typingLine = h('div', { class: 'typing-line', 'aria-live': 'polite' });
-    this.modeBar = h('div', { class: 'composer-mode', role: 'status', hidden: true });
-    return h('div', { class: 'composer', dataset: { ready: 'true' } },
-      this.typingLine,
-      this.modeBar,
-      h('div', { class: 'composer-box' }, input),
-      h('p', { class: 'composer-hint' }, icon('lock'), h('span', { text: ' End-to-end encrypted · Enter to send · Shift+Enter for a new line' })));
-  }
-}
-
-/**
- * A content refusal in words for a person (the composer's own checks).
- * @param {unknown} err
- * @returns {unknown}
- */
-function plainWords(err) {
-  if (!(err instanceof HearthError)) return err;
-  if (err.code === ErrorCode.NOT_AUTHOR) return new UserError('Only the author of a message can edit it.');
-  return new UserError(`That cannot be sent: ${err.message.slice(err.code.length + 2)}.`);
 }

@@ -98,7 +98,7 @@ export function renderSidebar(app) {
     h('div', { class: 'sidebar-scroll' }, ...spaces,
       h('button', { type: 'button', class: 'link-button sidebar-accept', text: 'Accept an invitation to your key…', onclick: () => void openAcceptInvite(app) })),
     h('div', { class: 'sidebar-footer' }, account,
-      h('button', { type: 'button', class: 'link-button settings-link', id: 'settings-button', text: 'Settings', onclick: () => void openSettings(app) })));
+      h('button', { type: 'button', class: 'icon-button settings-link', id: 'settings-button', title: 'Settings', 'aria-label': 'Settings', onclick: () => void openSettings(app) }, icon('settings'))));
   renderBadges(app);
 }
 
