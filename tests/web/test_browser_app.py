@@ -92,6 +92,17 @@ def claim_space_and_invite(page: Page, relay: Relay, host: Host, name: str = "Ol
     return link
 
 
+def join_by_link(browser: Browser, contexts: list[BrowserContext], link: str,
+                 name: str = "Mia") -> Page:
+    """A new person opens invite ``link`` in a browser of their own, picks ``name`` and
+    lands in the space's general channel."""
+    page = new_person(browser, contexts)
+    page.goto(link)
+    create_identity(page, name)
+    expect(page.locator(".channel-title")).to_have_text("general")
+    return page
+
+
 def create_channel(page: Page, name: str, space: str = "Book club") -> str:
     """An admin of ``space`` creates channel ``name`` (which opens); its id."""
     page.get_by_role("button", name=f"New channel in {space}").click()
@@ -132,10 +143,7 @@ def test_a_reload_opens_the_channel_last_viewed_until_it_is_gone(
     olive = new_person(browser, contexts)
     link = claim_space_and_invite(olive, relay, host)
     create_channel(olive, "plans")
-    mia = new_person(browser, contexts)
-    mia.goto(link)
-    create_identity(mia, "Mia")
-    expect(mia.locator(".channel-title")).to_have_text("general")
+    mia = join_by_link(browser, contexts, link)
 
     open_channel(olive, "general")
     open_channel(olive, "plans")

@@ -32,6 +32,7 @@ from tests.web.test_browser_app import (
     claim_space_and_invite,
     contexts,
     create_identity,
+    join_by_link,
     new_person,
     shot,
 )
@@ -131,10 +132,7 @@ def run_story(
     owner = new_person(browser, contexts)
     link = claim_space_and_invite(owner, relay, host)
 
-    mia = new_person(browser, contexts)
-    mia.goto(link)
-    create_identity(mia, "Mia")
-    expect(mia.locator(".channel-title")).to_have_text("general")
+    mia = join_by_link(browser, contexts, link)
     expect(owner.locator(".member[data-role=member] .member-name")).to_have_text("Mia")
 
     # -- the first message asks for recovery first, then goes out encrypted -------------

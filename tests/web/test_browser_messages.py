@@ -20,7 +20,7 @@ from tests.conftest import FAST_RATES, connect_user, start_host, start_relay
 from tests.web.test_browser_app import (
     claim_space_and_invite,
     contexts,
-    create_identity,
+    join_by_link,
     new_person,
     shot,
 )
@@ -58,10 +58,7 @@ def two_people(browser: Browser, contexts: list[BrowserContext], relay: Relay,
     message (and so set up recovery)."""
     olive = new_person(browser, contexts)
     link = claim_space_and_invite(olive, relay, host)
-    mia = new_person(browser, contexts)
-    mia.goto(link)
-    create_identity(mia, "Mia")
-    expect(mia.locator(".channel-title")).to_have_text("general")
+    mia = join_by_link(browser, contexts, link)
     expect(olive.locator(".member[data-role=member] .member-name")).to_have_text("Mia")
     send(olive, "Who is coming on Friday?")
     set_up_recovery_key(olive)

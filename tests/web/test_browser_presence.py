@@ -13,7 +13,7 @@ from tests.conftest import start_host, start_relay
 from tests.web.test_browser_app import (
     claim_space_and_invite,
     contexts,
-    create_identity,
+    join_by_link,
     new_person,
     shot,
 )
@@ -47,10 +47,7 @@ def test_presence_dots_and_typing_between_two_browsers(
         expect(olive).to_have_attribute("data-presence", "online")
         expect(owner.locator(".members")).not_to_contain_text("not shown yet")
 
-        mia = new_person(browser, contexts)
-        mia.goto(link)
-        create_identity(mia, "Mia")
-        expect(mia.locator(".channel-title")).to_have_text("general")
+        mia = join_by_link(browser, contexts, link)
 
         # Each sees the other online: Mia announces herself on subscribing, and Olive
         # answers a device she has not heard from (no waiting for the next heartbeat).

@@ -20,7 +20,7 @@ from tests.web.test_browser_app import (
     PAGE_ERRORS,
     claim_space_and_invite,
     contexts,
-    create_identity,
+    join_by_link,
     new_person,
 )
 from tests.web.test_browser_e2e import body_of, send, set_up_recovery_key
@@ -45,10 +45,7 @@ def test_a_follower_tab_works_through_the_owner_and_takes_over(
     olive = new_person(browser, contexts)
     link = claim_space_and_invite(olive, relay, host)
 
-    mia = new_person(browser, contexts)
-    mia.goto(link)
-    create_identity(mia, "Mia")
-    expect(mia.locator(".channel-title")).to_have_text("general")
+    mia = join_by_link(browser, contexts, link)
     send(olive, "first, from the first tab")
     set_up_recovery_key(olive)
     expect(body_of(mia, "first, from the first tab")).to_have_count(1)
