@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import time
@@ -202,6 +203,10 @@ class Inbox:
         self._items.append(request)
         self._ready.set()
 
+    def peek(self, most: int) -> list[Request]:
+        """The oldest ``most`` requests, left in place."""
+        return list(itertools.islice(self._items, most))
+
     async def take(self, most: int) -> list[Request]:
         """The oldest ``most`` requests (at least one: waits for it; never for more)."""
         while not self._items:
@@ -216,6 +221,17 @@ class Inbox:
         self._items.extendleft(reversed(requests))
         if requests:
             self._ready.set()
+
+
+async def answer_batch(service: Service, inbox: Inbox, batch: list[Request]) -> list[list[Frame]]:
+    """The frames answering ``batch`` (taken from ``inbox``), one list per request handled
+    within BATCH_BUDGET_S; the requests not reached go back to the front of ``inbox``.
+    The requests still waiting (the next batch, under load) are verified on the
+    verification thread meanwhile (``Service.prepare``): a pipeline, not a second pass."""
+    service.prepare(inbox.peek(MAX_BATCH))
+    answers = await service.respond_batch(batch, budget_s=BATCH_BUDGET_S)
+    inbox.put_back(batch[len(answers):])
+    return answers
 
 
 async def _read_forever(ws: ClientConnection, inbox: Inbox) -> None:
@@ -251,9 +267,7 @@ async def _serve_forever(
     while True:
         batch = await inbox.take(MAX_BATCH)
         async with busy:
-            answers = await service.respond_batch(batch, budget_s=BATCH_BUDGET_S)
-            inbox.put_back(batch[len(answers):])
-            for frames in answers:
+            for frames in await answer_batch(service, inbox, batch):
                 for out in frames:
                     await _send(ws, pacer, out)
                     if isinstance(out, Revoke):

@@ -12,6 +12,7 @@ stay gap-free (docs/protocol.md §13.2).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from hearth.b64 import b64d, b64e
@@ -21,6 +22,7 @@ from hearth.rpc import EventBody, HistoryArgs, PublishArgs, TokenArgs
 from hearth.token import ALL_CHANNELS, READ, issue_token
 from host.context import Context, channel_row, fail
 from host.ops_keys import shares_for
+from host.store import TransactionLost
 
 
 async def token(ctx: Context, args: TokenArgs) -> dict[str, Any]:
@@ -72,41 +74,101 @@ def check_target(conn: sqlite3.Connection, chan: str, target: str) -> None:
         )
 
 
+StoreItem = tuple[PublishArgs, bytes, bytes, bytes, int]
+"""What ``store_messages`` stores: (args, envelope, acct, dev, now)."""
+
+
 def store_message(
     conn: sqlite3.Connection, args: PublishArgs, env: bytes, acct: bytes, dev: bytes, now: int,
 ) -> Stored:
     """On the database thread, inside the caller's transaction: the message ``args.id``
     in ``args.chan``, stored under the channel's next seq (``exp`` from the channel's
-    timer now) unless the same device already stored the same envelope under that id.
-    ``args.re`` costs a lookup only when given; otherwise one statement per message."""
-    channel = channel_row(conn, args.space, args.chan)
+    timer now) unless the same device already stored the same envelope under that id
+    (then that one, ``dup``); conflict if the id holds anything else, not_found /
+    bad_request for an ``args.re`` that cannot be annotated (check_target)."""
+    (result,) = store_messages(conn, [(args, env, acct, dev, now)])
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def store_messages(
+    conn: sqlite3.Connection, items: Sequence[StoreItem],
+) -> list[Stored | Exception]:
+    """``store_message`` for each item in order, as if each ran alone in its own
+    savepoint: the result per item, or the exception it raised (having written
+    nothing). Fewer statements for the same writes: a channel's row is read once per
+    call, its seqs are counted here and written back by one UPDATE at the end, and a
+    new message without ``re`` is ONE INSERT (the UNIQUE (channel_id, msg_id) index
+    finds a reused id: then it is read back to tell dup from conflict), so an item
+    writes with one statement and a failed statement undoes itself. TransactionLost
+    if SQLite rolled the whole transaction back (nothing after it may run in it)."""
+    ttls: dict[tuple[str, str], int] = {}
+    seqs: dict[str, int] = {}
+    results: list[Stored | Exception] = []
+    for args, env, acct, dev, now in items:
+        try:
+            results.append(_store_one(conn, ttls, seqs, args, env, acct, dev, now))
+        except Exception as exc:  # the caller decides what each one means
+            if not conn.in_transaction:
+                raise TransactionLost("the transaction was rolled back by SQLite") from exc
+            results.append(exc)
+    for chan, seq in seqs.items():
+        conn.execute("UPDATE channels SET last_seq = ? WHERE id = ? AND last_seq < ?",
+                     (seq, chan, seq))
+    return results
+
+
+def _store_one(
+    conn: sqlite3.Connection, ttls: dict[tuple[str, str], int], seqs: dict[str, int],
+    args: PublishArgs, env: bytes, acct: bytes, dev: bytes, now: int,
+) -> Stored:
+    if (args.space, args.chan) not in ttls:
+        channel = channel_row(conn, args.space, args.chan)
+        ttls[args.space, args.chan] = int(channel["ttl_s"])
+        seqs.setdefault(args.chan, int(channel["last_seq"]))
+    if args.re is not None:  # the stored copy first: a resend is dup whatever the target
+        found = _stored_copy(conn, args, env, dev)
+        if found is not None:
+            return found
+        check_target(conn, args.chan, args.re)
+    ttl_s = ttls[args.space, args.chan]
+    exp = now + ttl_s * 1000 if ttl_s else 0
+    seq = seqs[args.chan] + 1
+    try:
+        conn.execute(
+            "INSERT INTO messages (channel_id, seq, msg_id, sender_acct, sender_dev, env, "
+            "ts, sess, target, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (args.chan, seq, args.id, acct, dev, env, now, args.sess, args.re, exp or None),
+        )
+    except sqlite3.IntegrityError:
+        stored = _stored_copy(conn, args, env, dev)
+        if stored is None:
+            raise
+        return stored
+    seqs[args.chan] = seq
+    return Stored(seq, now, False, exp)
+
+
+def _stored_copy(
+    conn: sqlite3.Connection, args: PublishArgs, env: bytes, dev: bytes,
+) -> Stored | None:
+    """The message already stored under ``args.id`` as a dup (None if there is none);
+    conflict if it is not the same device's same envelope and target."""
     stored = conn.execute(
         "SELECT seq, ts, sender_dev, env, target, expires_at FROM messages "
         "WHERE channel_id = ? AND msg_id = ?",
         (args.chan, args.id),
     ).fetchone()
-    if stored is not None:
-        if stored["sender_dev"] != dev or stored["env"] != env or stored["target"] != args.re:
-            raise fail(
-                ErrorCode.CONFLICT,
-                f"message id {args.id!r} is already used in channel {args.chan!r} "
-                "by another device or for another envelope",
-            )
-        return Stored(int(stored["seq"]), int(stored["ts"]), True, stored["expires_at"] or 0)
-    if args.re is not None:
-        check_target(conn, args.chan, args.re)
-    ttl_s = int(channel["ttl_s"])
-    exp = now + ttl_s * 1000 if ttl_s else 0
-    (seq,), = conn.execute(
-        "UPDATE channels SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
-        (args.chan,),
-    ).fetchall()
-    conn.execute(
-        "INSERT INTO messages (channel_id, seq, msg_id, sender_acct, sender_dev, env, ts, "
-        "sess, target, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (args.chan, seq, args.id, acct, dev, env, now, args.sess, args.re, exp or None),
-    )
-    return Stored(int(seq), now, False, exp)
+    if stored is None:
+        return None
+    if stored["sender_dev"] != dev or stored["env"] != env or stored["target"] != args.re:
+        raise fail(
+            ErrorCode.CONFLICT,
+            f"message id {args.id!r} is already used in channel {args.chan!r} "
+            "by another device or for another envelope",
+        )
+    return Stored(int(stored["seq"]), int(stored["ts"]), True, stored["expires_at"] or 0)
 
 
 async def publish_admit(ctx: Context, args: PublishArgs) -> bytes:

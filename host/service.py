@@ -8,7 +8,8 @@ role. The caller's account always comes from its stored certificate.
 
 Requests come in batches (``handle_batch``; the node forms them from whatever arrived
 while the previous batch was being committed): one transaction per batch, one savepoint
-per request, and nothing reported done before the COMMIT returned. See ``Service``.
+per request (a run of publishes: one statement per message, ``store_messages``), and
+nothing reported done before the COMMIT returned. See ``Service``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -150,9 +151,13 @@ class Request:
     sig: str
     opened: RequestBody | ProtocolError | None = None
     """The verified body (or why it was refused), once ``Service.open_all`` ran."""
+    verifying: Future[None] | None = None
+    """Set by ``Service.prepare``: the verification thread's work including this request."""
 
 
 Outcome = tuple[ResponseBody, list[Frame]]
+Signed = tuple[str, str]
+"""A host-signed body: (text, signature)."""
 
 
 def _open(request: Request) -> None:
@@ -182,12 +187,14 @@ class Service:
     Durability and ordering invariants (``handle_batch``):
 
     - A batch runs in ONE write transaction (BEGIN IMMEDIATE ... COMMIT, WAL,
-      ``synchronous = FULL``); each request in it runs in its own savepoint, so a
+      ``synchronous = FULL``); each request in it runs in its own savepoint (a
+      publish of a run writes with one statement, which undoes itself), so a
       refused or failed request's partial writes are rolled back and no other
       request's work is.
     - Outcomes are returned only after the COMMIT returned: whoever sends them (a
       response, then the events and revocations it caused) can never make live what
-      is not durably stored (host-first delivery).
+      is not durably stored (host-first delivery). They may be *signed* while the
+      COMMIT runs; signing releases nothing.
     - Requests are handled, and outcomes returned, in order; each request sees every
       earlier request's writes, exactly as if they had run one at a time.
     - If the transaction cannot commit, nothing of the batch is reported done: every
@@ -213,6 +220,8 @@ class Service:
         self._verify_threads = verify_threads
         self._verifier = ThreadPoolExecutor(verify_threads, "hearth-verify") \
             if verify_threads > 0 else None
+        self._ahead: Future[None] | None = None
+        """The latest ``prepare`` work."""
 
     def close(self) -> None:
         """Stop the signature-verification threads (the store is closed by its owner)."""
@@ -233,20 +242,59 @@ class Service:
         handled) and the caller hands the rest to a later batch. Consecutive publishes
         are handled PUBLISH_RUN at a time in one database round trip
         (``_handle_publishes``), so the budget may be overrun by one such run."""
+        return [outcome for outcome, _ in await self._run_batch(requests, budget_s, False)]
+
+    async def respond_batch(
+        self, requests: Sequence[Request], *, budget_s: float | None = None,
+    ) -> list[list[Frame]]:
+        """``handle_batch`` as frames for the relay, one list per handled request: its
+        signed ``resp_to`` first, then the events and revocations it caused (nothing
+        for a body naming no requester)."""
+        answers: list[list[Frame]] = []
+        done = await self._run_batch(requests, budget_s, True)
+        for request, ((_, outbound), signed) in zip(requests, done, strict=False):
+            if signed is None:
+                # Nobody can be told: the body does not say who asked, so no client could
+                # match (or even parse) a response; the requester's call times out instead.
+                log.debug("dropping a response to an unreadable request")
+                answers.append([])
+                continue
+            body, body_sig = signed
+            answers.append([HostResponse(to=request.reply_to, body=body, sig=body_sig),
+                            *outbound])
+        return answers
+
+    async def _run_batch(
+        self, requests: Sequence[Request], budget_s: float | None, respond: bool,
+    ) -> list[tuple[Outcome, Signed | None]]:
+        """``handle_batch``; with ``respond``, each outcome's response signed too (None
+        for a response with no ``re``). The publishes' events and the responses are
+        signed while the COMMIT runs (``Store.transaction(while_committing=...)``): the
+        signatures are ready when it returns, and nothing is released before."""
         if not requests:
             return []
         async with self._lock:
             deadline = None if budget_s is None else time.monotonic() + budget_s
             await self.open_all(requests)
             outcomes: list[Outcome] = []
+            unsigned: list[tuple[list[Frame], EventBody]] = []
+            signed: list[Signed | None] = []
+
+            async def sign_all() -> None:
+                for outbound, event in unsigned:
+                    outbound.append(event_frame(self.host_key, event))
+                if respond:
+                    signed.extend(self._sign_response(response) for response, _ in outcomes)
+
             try:
-                async with self.store.transaction():
+                async with self.store.transaction(while_committing=sign_all):
                     at = 0
                     while at < len(requests):
                         late = deadline is not None and time.monotonic() >= deadline
                         run = self._publish_run(requests, at, 1 if late else PUBLISH_RUN)
                         if run > 1:
-                            await self._handle_publishes(requests[at:at + run], outcomes)
+                            await self._handle_publishes(requests[at:at + run], outcomes,
+                                                         unsigned)
                             at += run
                         else:
                             outcomes.append(await self._handle_one(requests[at]))
@@ -255,31 +303,14 @@ class Service:
                             break
             except Exception:
                 log.exception("event=batch_failed requests=%d", len(outcomes))
-                return [self._undone(response) for response, _ in outcomes]
-            return outcomes
+                undone = [self._undone(response) for response, _ in outcomes]
+                return [(outcome, self._sign_response(outcome[0]) if respond else None)
+                        for outcome in undone]
+            return list(zip(outcomes, signed if respond else [None] * len(outcomes),
+                            strict=True))
 
-    async def respond_batch(
-        self, requests: Sequence[Request], *, budget_s: float | None = None,
-    ) -> list[list[Frame]]:
-        """``handle_batch`` as frames for the relay, one list per handled request: its
-        signed ``resp_to`` first, then the events and revocations it caused (nothing
-        for a body naming no requester)."""
-        outcomes = await self.handle_batch(requests, budget_s=budget_s)
-        signed = iter(await self._spread(
-            partial(sign_host_body, self.host_key),
-            [response for response, _ in outcomes if response.re]))
-        answers: list[list[Frame]] = []
-        for request, (response, outbound) in zip(requests, outcomes, strict=False):
-            if not response.re:
-                # Nobody can be told: the body does not say who asked, so no client could
-                # match (or even parse) a response; the requester's call times out instead.
-                log.debug("dropping a response to an unreadable request")
-                answers.append([])
-                continue
-            body, body_sig = next(signed)
-            answers.append([HostResponse(to=request.reply_to, body=body, sig=body_sig),
-                            *outbound])
-        return answers
+    def _sign_response(self, response: ResponseBody) -> Signed | None:
+        return sign_host_body(self.host_key, response) if response.re else None
 
     async def respond(self, reply_to: str, text: str, sig: str) -> list[Frame]:
         """``respond_batch`` for a single request."""
@@ -307,13 +338,34 @@ class Service:
                 await self.store.checkpoint()
         return list(await self._spread(partial(event_frame, self.host_key), events))
 
+    def prepare(self, requests: Sequence[Request]) -> None:
+        """Start verifying ``requests`` (those not verified or being verified yet) on the
+        verification thread, as one piece of work, while this thread does other work:
+        the node calls it for the requests waiting behind the batch in hand;
+        ``open_all`` then waits for them instead of verifying them again."""
+        todo = [r for r in requests if r.opened is None and r.verifying is None]
+        if self._verifier is None or not todo:
+            return
+        work = self._ahead = self._verifier.submit(_open_each, todo)
+        for request in todo:
+            request.verifying = work
+
     async def open_all(self, requests: Sequence[Request]) -> None:
-        """Verify every request not verified yet; with verification threads, a batch
-        is split between them and this thread (PyNaCl releases the GIL while it
-        verifies, so they run in parallel)."""
-        todo = [r for r in requests if r.opened is None]
-        if self._verifier is None or len(todo) < PARALLEL_VERIFY_MIN:
-            _open_each(todo)
+        """Verify every request not verified yet: wait for those ``prepare`` handed to
+        the verification thread; the others are split between it and this thread
+        (PyNaCl releases the GIL while it verifies, so they run in parallel)."""
+        todo = [r for r in requests if r.opened is None and r.verifying is None]
+        await self._open_now(todo)
+        waits = {id(r.verifying): r.verifying for r in requests if r.verifying is not None}
+        for work in waits.values():
+            if not work.done():
+                await asyncio.wrap_future(work)
+            work.result()  # _open catches refusals; this re-raises a crash
+
+    async def _open_now(self, todo: list[Request]) -> None:
+        ahead = self._ahead is not None and not self._ahead.done()
+        if self._verifier is None or len(todo) < PARALLEL_VERIFY_MIN or ahead:
+            _open_each(todo)  # with work ahead, the thread is busy already
             return
         loop = asyncio.get_running_loop()
         shares = self._verify_threads + 1
@@ -377,12 +429,16 @@ class Service:
             end += 1
         return end - at
 
-    async def _handle_publishes(self, run: Sequence[Request], outcomes: list[Outcome]) -> None:
+    async def _handle_publishes(
+        self, run: Sequence[Request], outcomes: list[Outcome],
+        unsigned: list[tuple[list[Frame], EventBody]],
+    ) -> None:
         """Consecutive publishes, exactly as ``_handle_one`` would answer them one after
         the other, with their database work in ONE round trip: admission, arguments and
         membership for each (the same checks; publishes change nothing they read), then
-        every store in its own savepoint in one ``Store.run_each`` hop (a refused one
-        rolls back alone), then each result and event. Appends one outcome per request.
+        every store in one ``ops_messages.store_messages`` hop (a refused one writes
+        nothing), then each result and event. Appends one outcome per request;
+        each event goes to ``unsigned`` with the outbound list its signed frame joins.
         If the hop fails the transaction is lost: the run's outcomes are appended as
         internal errors and the exception propagates (the batch is undone)."""
         done: list[Outcome | None] = [None] * len(run)
@@ -408,13 +464,12 @@ class Service:
                 continue
             staged.append((k, body, ctx, args, env))
         try:
-            stored = await self.store.run_each(
-                ops_messages.store_message,
+            stored = await self.store.run(
+                ops_messages.store_messages,
                 [(args, env, ctx.acct, ctx.dev, ctx.now) for _, _, ctx, args, env in staged])
         except BaseException:
             self._fill_internal(run, done, outcomes)
             raise
-        events: list[tuple[Context, EventBody]] = []
         for (k, body, ctx, args, _), result in zip(staged, stored, strict=True):
             if isinstance(result, ProtocolError):
                 done[k] = self._error(body.dev, body.n, result), []
@@ -424,14 +479,10 @@ class Service:
                     body.dev, body.n, ProtocolError(ErrorCode.INTERNAL, "internal error")), []
             else:
                 if not result.dup:
-                    events.append((ctx, ops_messages.publish_event(ctx, args, result)))
+                    unsigned.append((ctx.outbound, ops_messages.publish_event(ctx, args, result)))
                 r = ops_messages.publish_result(args, result)
                 done[k] = ResponseBody(v=1, host=self.host_id, dev=body.dev, re=body.n,
                                        ok=True, r=r), ctx.outbound
-        frames = await self._spread(partial(event_frame, self.host_key),
-                                    [event for _, event in events])
-        for (ctx, _), frame in zip(events, frames, strict=True):
-            ctx.outbound.append(frame)
         for outcome in done:
             assert outcome is not None
             outcomes.append(outcome)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -119,38 +119,6 @@ def _rollback_to(conn: sqlite3.Connection, name: str) -> None:
     conn.execute(f"RELEASE {name}")
 
 
-EACH_SAVEPOINT = "each_item"
-
-
-def _each_in_savepoint(
-    conn: sqlite3.Connection, fn: Callable[..., T], items: Sequence[tuple[Any, ...]],
-) -> list[T | Exception]:
-    """``fn(conn, *item)`` for each item in order, each in its own savepoint: an item
-    whose call raises has its work rolled back and its exception returned in its place.
-    A savepoint statement that fails raises TransactionLost (nothing else is safe)."""
-    results: list[T | Exception] = []
-    for item in items:
-        try:
-            conn.execute(f"SAVEPOINT {EACH_SAVEPOINT}")
-        except sqlite3.Error as exc:
-            raise TransactionLost(f"SAVEPOINT failed: {exc}") from exc
-        try:
-            result = fn(conn, *item)
-        except Exception as exc:  # the caller decides what each one means
-            try:
-                _rollback_to(conn, EACH_SAVEPOINT)
-            except sqlite3.Error as lost:
-                raise TransactionLost(f"ROLLBACK TO failed: {lost}") from lost
-            results.append(exc)
-            continue
-        try:
-            conn.execute(f"RELEASE {EACH_SAVEPOINT}")
-        except sqlite3.Error as exc:
-            raise TransactionLost(f"RELEASE failed: {exc}") from exc
-        results.append(result)
-    return results
-
-
 def _install_authz_triggers(conn: sqlite3.Connection, changed: Callable[[], None]) -> None:
     """Temporary (this connection only) triggers calling ``changed`` on every write to
     the authorisation tables, cascades included."""
@@ -237,21 +205,6 @@ class Store:
         )
         return result
 
-    async def run_each(
-        self, fn: Callable[..., T], items: Sequence[tuple[Any, ...]],
-    ) -> list[T | Exception]:
-        """``fn(connection, *item)`` for every item, in order, ALL in one round trip, each
-        in its own savepoint inside this task's transaction (as if each ran in
-        ``savepoint()``): the result per item, or the exception its call raised (its
-        work rolled back alone, later items still run). TransactionLost if a savepoint
-        statement fails: then the whole transaction must be treated as rolled back."""
-        if not self._holds_transaction():
-            raise RuntimeError("run_each() outside this task's transaction")
-        results = await self.run(_each_in_savepoint, fn, items)
-        if any(isinstance(r, Exception) for r in results):
-            self.authz_generation += 1  # a rollback, as in savepoint()
-        return results
-
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run a statement; returns the number of rows it changed."""
         return await self.run(_execute, sql, tuple(params))
@@ -280,10 +233,20 @@ class Store:
         return self._owner is not None and self._owner is asyncio.current_task()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
+    async def transaction(
+        self, *, while_committing: Callable[[], Awaitable[object]] | None = None,
+    ) -> AsyncIterator[None]:
         """One write transaction; IMMEDIATE so a concurrent CLI writer waits, not fails.
-        Inside this task's own transaction it is a savepoint (see the module docstring)."""
+        Inside this task's own transaction it is a savepoint (see the module docstring).
+
+        ``while_committing`` runs on the event loop while the COMMIT (and its fsync) runs
+        on the database thread, and the transaction ends when both have: work that
+        needs no database and must not be *released* before the commit (signing what
+        will be sent once it returned) overlaps the commit instead of following it. If it
+        raises, the exception leaves the ``async with`` after the COMMIT, which stands."""
         if self._holds_transaction():
+            if while_committing is not None:
+                raise RuntimeError("while_committing in a nested transaction")
             async with self.savepoint():
                 yield
             return
@@ -297,14 +260,37 @@ class Store:
                     self.authz_generation += 1
                 try:
                     yield
-                    await self.run(_commit)
+                    failed = await self._commit(while_committing)
                 except BaseException:
                     self._open, self._deferred = False, []
                     self.authz_generation += 1
                     await self._db.rollback()  # a no-op if SQLite already rolled back
                     raise
+                if failed is not None:
+                    raise failed  # after a successful COMMIT: nothing to roll back
             finally:
                 self._owner, self._open, self._depth, self._deferred = None, False, 0, []
+
+    async def _commit(
+        self, overlap: Callable[[], Awaitable[object]] | None,
+    ) -> Exception | None:
+        """COMMIT, running ``overlap`` meanwhile; raises if the COMMIT failed, else
+        returns what ``overlap`` raised (None if nothing)."""
+        if overlap is None:
+            await self.run(_commit)
+            return None
+        commit = asyncio.ensure_future(self.run(_commit))
+        await asyncio.sleep(0)  # let the COMMIT reach the database thread first
+        failed: Exception | None = None
+        try:
+            await overlap()
+        except Exception as exc:
+            failed = exc
+        except BaseException:  # cancelled: the COMMIT runs on; only its outcome is lost
+            commit.add_done_callback(lambda done: done.cancelled() or done.exception())
+            raise
+        await commit
+        return failed
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:

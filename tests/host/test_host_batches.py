@@ -5,6 +5,7 @@ the rows it came from."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from typing import Any
 
 import pytest
@@ -13,10 +14,11 @@ from hearth.b64 import b64e
 from hearth.errors import ErrorCode
 from hearth.frames import Frame, Publish
 from hearth.keys import new_device
-from hearth.rpc import EventBody, open_host_body
-from host import admin, service, store
+from hearth.rpc import EventBody, ResponseBody, open_host_body
+from host import admin, context, node, service, store
 from host.config import db_path
 from host.context import Context, fail
+from host.node import Inbox
 from host.service import HANDLERS, Outcome, Request
 from tests.host.support import Community, Host, User, add_member
 
@@ -281,5 +283,118 @@ async def test_consecutive_publishes_share_one_hop_and_keep_one_at_a_time_semant
     assert _committed(community) == expected
     # The stores: one hop per run of PUBLISH_RUN publishes, none per publish (the other
     # hops are BEGIN, COMMIT and authorisation reads after the refusals' rollbacks).
-    assert hops.count("_each_in_savepoint") == 2 and "store_message" not in hops
+    assert hops.count("store_messages") == 2 and "store_message" not in hops
     assert hops[0] == "_begin" and hops[-1] == "_commit" and len(hops) < 12, hops
+
+
+async def test_annotations_in_a_run_of_publishes_keep_one_at_a_time_semantics(
+    community: Community,
+) -> None:
+    host, owner = community.host, community.owner
+
+    def annotate(msg_id: str, target: str, env: bytes = b"r") -> Request:
+        return _request(host, owner, "publish", space=community.space, chan=community.general,
+                        id=msg_id, env=b64e(env), re=target)
+
+    batch = [
+        _publish(community, owner, "m1"),
+        annotate("r1", "m1"),  # its target was stored earlier in the same run
+        annotate("r1", "m1"),  # the same again: dup
+        annotate("r1", "m1", b"other"),  # the id with another envelope: conflict
+        annotate("r2", "r1"),  # an annotation of an annotation
+        annotate("r3", "nope"),  # no such target
+        _publish(community, owner, "m2"),
+    ]
+    outcomes = await host.service.handle_batch(batch)
+    assert _codes(outcomes) == ["ok", "ok", "ok", "conflict", "bad_request", "not_found", "ok"]
+    assert [(r.r["seq"], r.r["dup"]) for r, _ in outcomes if r.r] == [
+        (1, False), (2, False), (2, True), (3, False)]
+    assert outcomes[4][0].err is not None and outcomes[4][0].err.msg == \
+        "message 'r1' is itself an annotation of 'm1'"
+    assert outcomes[5][0].err is not None and outcomes[5][0].err.msg == \
+        f"message 'nope' is not in channel {community.general!r}"
+    assert _committed(community) == [(1, "m1"), (2, "r1"), (3, "m2")]
+    # The channel's seq was written back once: the next publish, alone, follows on.
+    (alone,) = await host.service.handle_batch([_publish(community, owner, "m4")])
+    assert alone[0].r is not None and alone[0].r["seq"] == 4
+
+
+async def test_responses_and_events_are_signed_while_the_commit_runs(
+    community: Community, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The COMMIT (on the database thread) waits here until every response and event of
+    the batch has been signed: this completes only if the signing overlaps it."""
+    host, owner = community.host, community.owner
+    batch = [_publish(community, owner, f"m{i}") for i in range(3)]
+    signed = threading.Event()
+    waited: list[bool] = []
+    real_commit, real_sign = store._commit, service.sign_host_body
+    count = 0
+
+    def counting_sign(key: Any, body: Any) -> tuple[str, str]:
+        nonlocal count
+        count += 1
+        if count == 2 * len(batch):  # 3 events and 3 responses
+            signed.set()
+        return real_sign(key, body)
+
+    def waiting_commit(conn: sqlite3.Connection) -> None:
+        waited.append(signed.wait(timeout=10))
+        real_commit(conn)
+
+    monkeypatch.setattr(service, "sign_host_body", counting_sign)
+    monkeypatch.setattr(context, "sign_host_body", counting_sign)
+    monkeypatch.setattr(store, "_commit", waiting_commit)
+    answers = await host.service.respond_batch(batch)
+    assert waited == [True]
+    assert [_events(host, frames) for frames in answers] == [[(i + 1, f"m{i}")] for i in range(3)]
+
+
+async def test_a_commit_that_fails_after_the_signing_answers_signed_internal_errors(
+    community: Community, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    host, owner = community.host, community.owner
+
+    def failing_commit(conn: sqlite3.Connection) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store, "_commit", failing_commit)
+    answers = await host.service.respond_batch(
+        [_publish(community, owner, "m1"), _publish(community, owner, "m2")])
+    responses = [open_host_body(host.host_id, frames[0].body, frames[0].sig, ResponseBody)
+                 for frames in answers]
+    assert [len(frames) for frames in answers] == [1, 1]  # a response each, no event
+    assert [(r.ok, r.err.code if r.err else "", r.err.msg if r.err else "")
+            for r in responses] == [(False, "internal", "internal error")] * 2
+    assert _committed(community) == []
+
+
+async def test_requests_verified_ahead_are_verified_once_and_answered_in_order(
+    community: Community, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The node verifies the requests queued behind the batch in hand on the
+    verification thread (``answer_batch`` → ``Service.prepare``); the next batch uses
+    that work: every request is verified exactly once, refusals included."""
+    host, owner = community.host, community.owner
+    opened: list[str] = []
+    real_open = service.open_request
+
+    def counting_open(text: str, sig: str) -> Any:
+        opened.append(text)
+        return real_open(text, sig)
+
+    monkeypatch.setattr(service, "open_request", counting_open)
+    requests = [_publish(community, owner, f"m{i}") for i in range(40)]
+    requests[25] = Request("conn", requests[25].text, "A" * 86)  # a bad signature
+    inbox = Inbox()
+    for request in requests:
+        await inbox.put(request)
+    first = await node.answer_batch(host.service, inbox, await inbox.take(10))
+    assert len(inbox) == 30 and all(r.verifying is not None for r in requests[10:])
+    rest = await node.answer_batch(host.service, inbox, await inbox.take(100))
+    codes = [open_host_body(host.host_id, frames[0].body, frames[0].sig, ResponseBody)
+             for frames in first + rest]
+    assert [r.err.code if r.err else "ok" for r in codes] == \
+        ["ok"] * 25 + ["bad_signature"] + ["ok"] * 14
+    assert sorted(opened) == sorted(r.text for r in requests)  # each exactly once
+    assert _committed(community) == [(i + 1, f"m{i if i < 25 else i + 1}") for i in range(39)]
