@@ -13,7 +13,7 @@ relay reports the host offline to their senders), closes with 1001 and exits;
 ``node.json`` in the data dir always says what the node is doing (host.node_status).
 Every TICK_S the node runs ``Service.tick`` (expired messages erased, then their ``del``
 events and the coalesced ``rcpt`` events sent), never between a batch's commit and its
-frames.
+frames; without a relay session it still erases (the events are dropped).
 """
 
 from __future__ import annotations
@@ -299,6 +299,17 @@ async def _tick_forever(ws: ClientConnection, service: Service, busy: asyncio.Lo
                 await _send(ws, pacer, frame)
 
 
+async def _tick_offline(service: Service, online: asyncio.Event, interval: float) -> None:
+    """``Service.tick`` every ``interval`` s while no relay session runs, so expired
+    messages leave the disk on time even when no relay can be reached. Its events are
+    dropped: nobody could receive them (clients drop their copies at ``exp`` and history
+    shows the tombstones)."""
+    while True:
+        await asyncio.sleep(interval)
+        if not online.is_set():
+            await service.tick()
+
+
 async def _session(
     ws: ClientConnection, service: Service, stop: asyncio.Event, *,
     shutdown_grace: float, admin_poll: float, limits: dict[str, RateLimit],
@@ -389,6 +400,8 @@ async def run_node(
 
     status(CONNECTING)
     log.info("event=host_started host=%s relay=%s", host_id, endpoint)
+    online = asyncio.Event()
+    offline_ticker = asyncio.create_task(_tick_offline(service, online, TICK_S))
     try:
         while not stop.is_set():
             reason = "connection closed"
@@ -401,8 +414,12 @@ async def run_node(
                     status(CONNECTED)
                     log.info("event=connected relay=%s host=%s", endpoint, host_id)
                     _notify(ready, host_id)
-                    await _session(ws, service, stop, shutdown_grace=shutdown_grace,
-                                   admin_poll=admin_poll, limits=limits)
+                    online.set()
+                    try:
+                        await _session(ws, service, stop, shutdown_grace=shutdown_grace,
+                                       admin_poll=admin_poll, limits=limits)
+                    finally:
+                        online.clear()
                     if not stop.is_set():
                         log.warning("event=disconnected relay=%s reason=%r", endpoint, reason)
             except AuthFailed as exc:
@@ -424,6 +441,8 @@ async def run_node(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
     finally:
+        offline_ticker.cancel()
+        await asyncio.gather(offline_ticker, return_exceptions=True)
         service.close()
         await store.close()
         status(STOPPED)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from hearth.client import ChannelEvent, Client
 from hearth.limits import RECEIPT_INTERVAL_MS
+from host.node_status import CONNECTING, read_status
 from tests.conftest import Community, Relay
 from tests.system.test_reference_failures import join
 
@@ -91,3 +92,23 @@ async def test_timers_deletes_and_receipts_reach_a_subscribed_client(
     assert all(later.ts - earlier.ts >= RECEIPT_INTERVAL_MS
                for earlier, later in pairwise(seen))
     await bob.close()
+
+
+async def test_expired_messages_leave_the_disk_while_no_relay_is_reachable(
+    relay: Relay, community: Community,
+) -> None:
+    host_id, space, general = community.host.host_id, community.space, community.general
+    owner = community.owner.host(host_id)
+    await owner.call("channel.ttl", space=space, chan=general, ttl_s=2)
+    secret = secrets.token_bytes(48)
+    await owner.publish(space, general, secret, "brief")
+    relay.process.stop()
+    deadline = time.monotonic() + 5
+    while (status := read_status(community.host.data)) is None or status.state != CONNECTING:
+        assert time.monotonic() < deadline, f"the host still says {status}"
+        await asyncio.sleep(0.05)
+    assert secret in community.host.db.read_bytes() + (
+        community.host.db.with_name("hearth.sqlite3-wal").read_bytes())  # not due yet
+    assert await gone_from_disk(community.host.db, secret)
+    status = read_status(community.host.data)
+    assert status is not None and status.state == CONNECTING  # erased without a relay
