@@ -56,8 +56,9 @@ from host.config import db_path, load_host_key
 from host.errors import HostConfigError
 from host.node_status import CONNECTED, CONNECTING, STOPPED, NodeStatus, write_status
 from host.revocation_feed import RevocationFeed
-from host.service import Request, Service
+from host.service import Service
 from host.store import Store
+from host.verifier import Request
 
 log = logging.getLogger("hearth.host")
 
@@ -227,8 +228,8 @@ async def answer_batch(service: Service, inbox: Inbox, batch: list[Request]) -> 
     """The frames answering ``batch`` (taken from ``inbox``), one list per request handled
     within BATCH_BUDGET_S; the requests not reached go back to the front of ``inbox``.
     The requests still waiting (the next batch, under load) are verified on the
-    verification thread meanwhile (``Service.prepare``): a pipeline, not a second pass."""
-    service.prepare(inbox.peek(MAX_BATCH))
+    verification thread meanwhile (``Verifier.prepare``): a pipeline, not a second pass."""
+    service.verifier.prepare(inbox.peek(MAX_BATCH))
     answers = await service.respond_batch(batch, budget_s=BATCH_BUDGET_S)
     inbox.put_back(batch[len(answers):])
     return answers

@@ -1,10 +1,10 @@
-"""The host's authority: verifies a forwarded request and acts on it. No network I/O.
+"""The host's authority: admits a verified request and acts on it. No network I/O.
 
 Pipeline, in order (each refusal is a signed error response to the requester):
-device signature over the exact body bytes → addressed to this host → fresh ts →
-unseen (dev, n) → the device is registered and not revoked (``hello`` registers it
-from its certificate) → op arguments → the op, which authorises by membership and
-role. The caller's account always comes from its stored certificate.
+device signature over the exact body bytes (checked by ``host.verifier``) → addressed
+to this host → fresh ts → unseen (dev, n) → the device is registered and not revoked
+(``hello`` registers it from its certificate) → op arguments → the op, which authorises
+by membership and role. The caller's account always comes from its stored certificate.
 
 Requests come in batches (``handle_batch``; the node forms them from whatever arrived
 while the previous batch was being committed): one transaction per batch, one savepoint
@@ -16,15 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
-import orjson
 from nacl.signing import SigningKey
 
 from hearth.errors import ErrorCode, ProtocolError
@@ -38,7 +34,6 @@ from hearth.rpc import (
     PublishArgs,
     RequestBody,
     ResponseBody,
-    open_request,
     parse_args,
     sign_host_body,
 )
@@ -61,13 +56,10 @@ from host.context import Context, Shared, decode_key, event_frame, fail
 from host.expiry import any_due, expire_due, expiry_events
 from host.replay import ReplayCache
 from host.store import Store, TransactionLost
+from host.verifier import VERIFY_THREADS, Request, Verifier, reply_address
 
 log = logging.getLogger("hearth.host")
 
-VERIFY_THREADS = 1
-"""Threads verifying signatures beside the event loop's own (one per spare core)."""
-PARALLEL_VERIFY_MIN = 8
-"""Below this many requests, handing half to a thread costs more than it saves."""
 PUBLISH_RUN = 32
 """Most consecutive publishes of a batch whose database work shares one round trip (the
 batch's time budget is checked between such runs, so this bounds the overshoot)."""
@@ -122,63 +114,9 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-_KEY = re.compile(r"[A-Za-z0-9_-]{43}")
-_NONCE = re.compile(r"[A-Za-z0-9_-]{22}")
-
-
-def _reply_address(text: str) -> tuple[str, str]:
-    """Best-effort (dev, n) of a body that failed to open, so the refusal still
-    reaches the requester's pending call; empty strings if even that is unreadable."""
-    try:
-        obj = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return "", ""
-    if not isinstance(obj, dict):
-        return "", ""
-    dev, nonce = obj.get("dev"), obj.get("n")
-    if isinstance(dev, str) and isinstance(nonce, str) and _KEY.fullmatch(dev) \
-            and _NONCE.fullmatch(nonce):
-        return dev, nonce
-    return "", ""
-
-
-@dataclass(slots=True)
-class Request:
-    """A forwarded request: the relay connection to answer and the signed body."""
-
-    reply_to: str
-    text: str
-    sig: str
-    opened: RequestBody | ProtocolError | None = None
-    """The verified body (or why it was refused), once ``Service.open_all`` ran."""
-    verifying: Future[None] | None = None
-    """Set by ``Service.prepare``: the verification thread's work including this request."""
-
-
 Outcome = tuple[ResponseBody, list[Frame]]
 Signed = tuple[str, str]
 """A host-signed body: (text, signature)."""
-
-
-def _open(request: Request) -> None:
-    """Verify the device signature and parse the body (pure; safe in any thread)."""
-    try:
-        request.opened = open_request(request.text, request.sig)
-    except ProtocolError as exc:
-        request.opened = exc
-
-
-X = TypeVar("X")
-Y = TypeVar("Y")
-
-
-def _map(fn: Callable[[X], Y], items: Sequence[X]) -> list[Y]:
-    return [fn(item) for item in items]
-
-
-def _open_each(requests: Sequence[Request]) -> None:
-    for request in requests:
-        _open(request)
 
 
 class Service:
@@ -217,16 +155,12 @@ class Service:
         self._lock = asyncio.Lock()
         self._authz = AuthzCache()
         self.shared = Shared()
-        self._verify_threads = verify_threads
-        self._verifier = ThreadPoolExecutor(verify_threads, "hearth-verify") \
-            if verify_threads > 0 else None
-        self._ahead: Future[None] | None = None
-        """The latest ``prepare`` work."""
+        self.verifier = Verifier(verify_threads)
+        """Verifies requests (the node hands it the requests waiting behind a batch)."""
 
     def close(self) -> None:
         """Stop the signature-verification threads (the store is closed by its owner)."""
-        if self._verifier is not None:
-            self._verifier.shutdown(wait=False)
+        self.verifier.close()
 
     async def handle(self, text: str, sig: str) -> Outcome:
         """The response to one request and the frames to send after it, in order."""
@@ -275,7 +209,7 @@ class Service:
             return []
         async with self._lock:
             deadline = None if budget_s is None else time.monotonic() + budget_s
-            await self.open_all(requests)
+            await self.verifier.open_all(requests)
             outcomes: list[Outcome] = []
             unsigned: list[tuple[list[Frame], EventBody]] = []
             signed: list[Signed | None] = []
@@ -336,58 +270,7 @@ class Service:
             if self.shared.erased:
                 self.shared.erased = False
                 await self.store.checkpoint()
-        return list(await self._spread(partial(event_frame, self.host_key), events))
-
-    def prepare(self, requests: Sequence[Request]) -> None:
-        """Start verifying ``requests`` (those not verified or being verified yet) on the
-        verification thread, as one piece of work, while this thread does other work:
-        the node calls it for the requests waiting behind the batch in hand;
-        ``open_all`` then waits for them instead of verifying them again."""
-        todo = [r for r in requests if r.opened is None and r.verifying is None]
-        if self._verifier is None or not todo:
-            return
-        work = self._ahead = self._verifier.submit(_open_each, todo)
-        for request in todo:
-            request.verifying = work
-
-    async def open_all(self, requests: Sequence[Request]) -> None:
-        """Verify every request not verified yet: wait for those ``prepare`` handed to
-        the verification thread; the others are split between it and this thread
-        (PyNaCl releases the GIL while it verifies, so they run in parallel)."""
-        todo = [r for r in requests if r.opened is None and r.verifying is None]
-        await self._open_now(todo)
-        waits = {id(r.verifying): r.verifying for r in requests if r.verifying is not None}
-        for work in waits.values():
-            if not work.done():
-                await asyncio.wrap_future(work)
-            work.result()  # _open catches refusals; this re-raises a crash
-
-    async def _open_now(self, todo: list[Request]) -> None:
-        ahead = self._ahead is not None and not self._ahead.done()
-        if self._verifier is None or len(todo) < PARALLEL_VERIFY_MIN or ahead:
-            _open_each(todo)  # with work ahead, the thread is busy already
-            return
-        loop = asyncio.get_running_loop()
-        shares = self._verify_threads + 1
-        chunks = [todo[i::shares] for i in range(shares)]
-        pending = [loop.run_in_executor(self._verifier, _open_each, c) for c in chunks[1:]]
-        _open_each(chunks[0])
-        await asyncio.gather(*pending)
-
-    async def _spread(self, fn: Callable[[X], Y], items: Sequence[X]) -> list[Y]:
-        """``[fn(item) for item in items]``, split like ``open_all`` between the
-        verification threads and this one (for signing: PyNaCl releases the GIL)."""
-        if self._verifier is None or len(items) < PARALLEL_VERIFY_MIN:
-            return [fn(item) for item in items]
-        loop = asyncio.get_running_loop()
-        shares = self._verify_threads + 1
-        size = -(-len(items) // shares)
-        chunks = [items[i:i + size] for i in range(0, len(items), size)]
-        pending = [loop.run_in_executor(self._verifier, _map, fn, c) for c in chunks[1:]]
-        results = _map(fn, chunks[0])
-        for more in await asyncio.gather(*pending):
-            results += more
-        return results
+        return list(await self.verifier.spread(partial(event_frame, self.host_key), events))
 
     async def _handle_one(self, request: Request) -> Outcome:
         """One request of a batch, in its own savepoint. ``TransactionLost`` propagates:
@@ -396,7 +279,7 @@ class Service:
         body = request.opened
         if isinstance(body, ProtocolError) or body is None:
             exc = body or ProtocolError(ErrorCode.INTERNAL, "request was not verified")
-            dev, nonce = _reply_address(request.text)
+            dev, nonce = reply_address(request.text)
             return self._error(dev, nonce, exc), []
         try:
             async with self.store.savepoint():

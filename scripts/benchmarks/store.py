@@ -37,8 +37,9 @@ from hearth.keys import now_ms
 from hearth.rpc import sign_request
 from host.config import create_owner_claim, db_path, init_host, load_host_key
 from host.node import BATCH_BUDGET_S, MAX_BATCH, Inbox, answer_batch
-from host.service import Request, Service
+from host.service import Service
 from host.store import PRAGMAS, Store
+from host.verifier import Request
 
 PUBLISHES = 3000
 PUBLISH_MAX_S = 6.0

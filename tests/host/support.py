@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,9 @@ from hearth.frames import Frame, Publish
 from hearth.invite_link import invite_public_key, new_invite_secret, prove_invite
 from hearth.keys import DeviceKeys, new_device, now_ms
 from hearth.rpc import EventBody, ResponseBody, open_host_body, sign_host_body, sign_request
-from host.config import create_owner_claim
-from host.service import Request, Service
+from host.config import create_owner_claim, db_path
+from host.service import Service
+from host.verifier import Request
 
 
 class Clock:
@@ -159,6 +161,22 @@ class Community:
     owner: User
     space: str
     general: str
+
+    def publish(self, user: User, msg_id: str, env: bytes = b"x") -> Request:
+        """A signed ``publish`` of ``env`` as ``msg_id`` by ``user`` in general."""
+        return self.host.request(user, "publish", space=self.space, chan=self.general,
+                                 id=msg_id, env=b64e(env))
+
+    def committed(self) -> list[tuple[int, str]]:
+        """(seq, id) of general's messages as another connection sees the host's file."""
+        conn = sqlite3.connect(db_path(self.host.data))
+        try:
+            rows = conn.execute(
+                "SELECT seq, msg_id FROM messages WHERE channel_id = ? ORDER BY seq",
+                (self.general,)).fetchall()
+        finally:
+            conn.close()
+        return [(int(s), str(i)) for s, i in rows]
 
 
 async def add_member(c: Community, name: str, role: str = "member") -> User:

@@ -15,11 +15,10 @@ from hearth.errors import ErrorCode
 from hearth.frames import Frame, Publish
 from hearth.keys import new_device
 from hearth.rpc import EventBody, ResponseBody, open_host_body
-from host import admin, context, node, service, store
-from host.config import db_path
+from host import admin, context, service, store, verifier
 from host.context import Context, fail
-from host.node import Inbox
-from host.service import HANDLERS, Outcome, Request
+from host.service import HANDLERS, Outcome
+from host.verifier import Request
 from tests.host.support import Community, Host, User, add_member
 
 
@@ -27,24 +26,10 @@ def _request(host: Host, user: User, op: str, device: Any = None, **args: Any) -
     return host.request(user, op, device, **args)
 
 
-def _publish(c: Community, user: User, msg_id: str, env: bytes = b"x") -> Request:
-    return _request(c.host, user, "publish", space=c.space, chan=c.general, id=msg_id,
-                    env=b64e(env))
-
 
 def _codes(outcomes: list[Outcome]) -> list[str]:
     return ["ok" if r.ok else (r.err.code if r.err else "?") for r, _ in outcomes]
 
-
-def _committed(c: Community) -> list[tuple[int, str]]:
-    """(seq, id) of the messages another connection sees in the host's file."""
-    conn = sqlite3.connect(db_path(c.host.data))
-    try:
-        rows = conn.execute("SELECT seq, msg_id FROM messages WHERE channel_id = ? ORDER BY seq",
-                            (c.general,)).fetchall()
-    finally:
-        conn.close()
-    return [(int(s), str(i)) for s, i in rows]
 
 
 def _events(host: Host, outbound: list[Frame]) -> list[tuple[int, str]]:
@@ -73,19 +58,19 @@ async def test_a_refused_request_changes_nothing_and_its_neighbours_are_kept(
     monkeypatch.setitem(HANDLERS, "backup.put", writes_then_refuses)
     monkeypatch.setitem(HANDLERS, "backup.get", writes_then_crashes)
     batch = [
-        _publish(community, owner, "m1"),
+        community.publish(owner, "m1"),
         _request(host, owner, "backup.put", version=1, blob=b64e(b"b")),
-        _publish(community, owner, "m1", b"another envelope"),  # conflict
+        community.publish(owner, "m1", b"another envelope"),  # conflict
         _request(host, owner, "backup.get"),
-        _publish(community, owner, "m2"),
-        _publish(community, owner, "m1"),  # the same message again: dup, no event
+        community.publish(owner, "m2"),
+        community.publish(owner, "m1"),  # the same message again: dup, no event
     ]
     outcomes = await host.service.handle_batch(batch)
     assert _codes(outcomes) == ["ok", "forbidden", "conflict", "internal", "ok", "ok"]
     results = [r.r for r, _ in outcomes]
     assert [(r["seq"], r["dup"]) for r in results if r] == [(1, False), (2, False), (1, True)]
     # Only the good requests' work was committed, in order, with no gap in seq.
-    assert _committed(community) == [(1, "m1"), (2, "m2")]
+    assert community.committed() == [(1, "m1"), (2, "m2")]
     channels = (await host.ok(owner, "channel.list", space=community.space))["channels"]
     assert [(c["name"], c["seq"]) for c in channels] == [("general", 2)]
     # Events only for what was stored, each after its own response.
@@ -104,18 +89,18 @@ async def test_a_batch_that_cannot_commit_reports_nothing_done(
 
     monkeypatch.setattr(store, "_commit", failing_commit)
     outcomes = await host.service.handle_batch([
-        _publish(community, owner, "m1"),
+        community.publish(owner, "m1"),
         _request(host, owner, "publish", space=community.space, chan="nope", id="m2",
                  env=b64e(b"x")),
-        _publish(community, owner, "m3"),
+        community.publish(owner, "m3"),
     ])
     # Successes become internal errors with no events; refusals stay refusals.
     assert _codes(outcomes) == ["internal", "not_found", "internal"]
     assert all(out == [] for _, out in outcomes)
-    assert _committed(community) == []
+    assert community.committed() == []
     monkeypatch.setattr(store, "_commit", real_commit)
     # The store is usable again, and the rolled-back seq was not consumed.
-    again = await host.service.handle_batch([_publish(community, owner, "m1")])
+    again = await host.service.handle_batch([community.publish(owner, "m1")])
     assert _codes(again) == ["ok"] and again[0][0].r == {"id": "m1", "seq": 1, "ts": host.clock(),
                                                          "dup": False, "exp": None}
 
@@ -128,19 +113,19 @@ async def test_outcomes_arrive_only_once_their_rows_are_committed(
     real_commit = store._commit
 
     def spying_commit(conn: sqlite3.Connection) -> None:
-        seen_at_commit.append(_committed(community))  # another connection, just before
+        seen_at_commit.append(community.committed())  # another connection, just before
         real_commit(conn)
 
     monkeypatch.setattr(store, "_commit", spying_commit)
     bob = await add_member(community, "bob")
     seen_at_commit.clear()
     outcomes = await host.service.handle_batch(
-        [_publish(community, u, f"m{i}") for i, u in enumerate([owner, bob] * 10)])
+        [community.publish(u, f"m{i}") for i, u in enumerate([owner, bob] * 10)])
     assert _codes(outcomes) == ["ok"] * 20
     assert seen_at_commit == [[]]  # one commit for the batch; nothing visible before it
     events = [e for _, out in outcomes for e in _events(host, out)]
     assert events == [(i + 1, f"m{i}") for i in range(20)]  # seq order = request order
-    assert _committed(community) == events  # and all of it is durable now
+    assert community.committed() == events  # and all of it is durable now
 
 
 async def test_the_time_budget_ends_a_batch_early_without_verifying_twice(
@@ -148,14 +133,14 @@ async def test_the_time_budget_ends_a_batch_early_without_verifying_twice(
 ) -> None:
     host, owner = community.host, community.owner
     opened: list[str] = []
-    real_open = service.open_request
+    real_open = verifier.open_request
 
     def counting_open(text: str, sig: str) -> Any:
         opened.append(text)
         return real_open(text, sig)
 
-    monkeypatch.setattr(service, "open_request", counting_open)
-    pending = [_publish(community, owner, f"m{i}") for i in range(20)]
+    monkeypatch.setattr(verifier, "open_request", counting_open)
+    pending = [community.publish(owner, f"m{i}") for i in range(20)]
     sizes = []
     while pending:
         outcomes = await host.service.handle_batch(pending, budget_s=0.0)
@@ -164,18 +149,7 @@ async def test_the_time_budget_ends_a_batch_early_without_verifying_twice(
         pending = pending[len(outcomes):]
     assert sizes == [1] * 20  # a zero budget: one request per batch, never zero
     assert len(opened) == 20  # each signature verified once, however often deferred
-    assert _committed(community) == [(i + 1, f"m{i}") for i in range(20)]
-
-
-async def test_a_large_batch_verifies_in_parallel_and_keeps_order(community: Community) -> None:
-    host, owner = community.host, community.owner
-    batch = [_publish(community, owner, f"m{i}") for i in range(3 * service.PARALLEL_VERIFY_MIN)]
-    batch[5] = Request("conn", batch[5].text, "A" * 86)  # a bad signature among them
-    outcomes = await host.service.handle_batch(batch)
-    codes = _codes(outcomes)
-    assert codes[5] == "bad_signature" and codes.count("ok") == len(batch) - 1
-    assert [r.r["id"] for r, _ in outcomes if r.r] == [f"m{i}" for i in range(len(batch))
-                                                       if i != 5]
+    assert community.committed() == [(i + 1, f"m{i}") for i in range(20)]
 
 
 # ---- cached authorisation is never stale ---------------------------------------------
@@ -205,7 +179,7 @@ async def test_removal_and_demotion_take_effect_within_the_batch(community: Comm
     await host.ok(carol, "channel.create", space=community.space, name="c0")
     outcomes = await host.service.handle_batch([
         _request(host, owner, "member.remove", space=community.space, acct=bob.acct),
-        _publish(community, bob, "b1"),
+        community.publish(bob, "b1"),
         _request(host, owner, "member.role", space=community.space, acct=carol.acct,
                  role="member"),
         _request(host, carol, "channel.create", space=community.space, name="c1"),
@@ -243,7 +217,7 @@ async def test_a_membership_rolled_back_with_its_request_is_not_remembered(
     monkeypatch.setitem(HANDLERS, "invite.accept", accept_then_fail)
     outcomes = await host.service.handle_batch([
         _request(host, dave, "invite.accept", space=community.space),
-        _publish(community, dave, "d1"),
+        community.publish(dave, "d1"),
     ])
     assert _codes(outcomes) == ["conflict", "not_member"]
 
@@ -262,16 +236,16 @@ async def test_consecutive_publishes_share_one_hop_and_keep_one_at_a_time_semant
 
     monkeypatch.setattr(store.Store, "run", counting_run)
     batch = [
-        _publish(community, owner, "m1"),
-        _publish(community, bob, "m1"),  # conflict: another device
+        community.publish(owner, "m1"),
+        community.publish(bob, "m1"),  # conflict: another device
         _request(host, owner, "publish", space=community.space, chan="nope", id="x",
                  env=b64e(b"x")),  # not_found, refused in the database hop
         _request(host, owner, "publish", space=community.space, chan=community.general,
                  id="bad", env="***"),  # bad_request, refused before it
-        _publish(community, bob, "m2"),
-        _publish(community, owner, "m1"),  # dup: the stored seq, no second event
-        _publish(community, owner, "m3"),
-    ] + [_publish(community, bob, f"n{i}") for i in range(service.PUBLISH_RUN)]
+        community.publish(bob, "m2"),
+        community.publish(owner, "m1"),  # dup: the stored seq, no second event
+        community.publish(owner, "m3"),
+    ] + [community.publish(bob, f"n{i}") for i in range(service.PUBLISH_RUN)]
     outcomes = await host.service.handle_batch(batch)
     assert _codes(outcomes) == ["ok", "conflict", "not_found", "bad_request", "ok", "ok", "ok"] \
         + ["ok"] * service.PUBLISH_RUN
@@ -280,7 +254,7 @@ async def test_consecutive_publishes_share_one_hop_and_keep_one_at_a_time_semant
     expected = [(1, "m1"), (2, "m2"), (3, "m3")] + [(4 + i, f"n{i}")
                                                    for i in range(service.PUBLISH_RUN)]
     assert [e for _, out in outcomes for e in _events(host, out)] == expected
-    assert _committed(community) == expected
+    assert community.committed() == expected
     # The stores: one hop per run of PUBLISH_RUN publishes, none per publish (the other
     # hops are BEGIN, COMMIT and authorisation reads after the refusals' rollbacks).
     assert hops.count("store_messages") == 2 and "store_message" not in hops
@@ -297,13 +271,13 @@ async def test_annotations_in_a_run_of_publishes_keep_one_at_a_time_semantics(
                         id=msg_id, env=b64e(env), re=target)
 
     batch = [
-        _publish(community, owner, "m1"),
+        community.publish(owner, "m1"),
         annotate("r1", "m1"),  # its target was stored earlier in the same run
         annotate("r1", "m1"),  # the same again: dup
         annotate("r1", "m1", b"other"),  # the id with another envelope: conflict
         annotate("r2", "r1"),  # an annotation of an annotation
         annotate("r3", "nope"),  # no such target
-        _publish(community, owner, "m2"),
+        community.publish(owner, "m2"),
     ]
     outcomes = await host.service.handle_batch(batch)
     assert _codes(outcomes) == ["ok", "ok", "ok", "conflict", "bad_request", "not_found", "ok"]
@@ -313,9 +287,9 @@ async def test_annotations_in_a_run_of_publishes_keep_one_at_a_time_semantics(
         "message 'r1' is itself an annotation of 'm1'"
     assert outcomes[5][0].err is not None and outcomes[5][0].err.msg == \
         f"message 'nope' is not in channel {community.general!r}"
-    assert _committed(community) == [(1, "m1"), (2, "r1"), (3, "m2")]
+    assert community.committed() == [(1, "m1"), (2, "r1"), (3, "m2")]
     # The channel's seq was written back once: the next publish, alone, follows on.
-    (alone,) = await host.service.handle_batch([_publish(community, owner, "m4")])
+    (alone,) = await host.service.handle_batch([community.publish(owner, "m4")])
     assert alone[0].r is not None and alone[0].r["seq"] == 4
 
 
@@ -325,7 +299,7 @@ async def test_responses_and_events_are_signed_while_the_commit_runs(
     """The COMMIT (on the database thread) waits here until every response and event of
     the batch has been signed: this completes only if the signing overlaps it."""
     host, owner = community.host, community.owner
-    batch = [_publish(community, owner, f"m{i}") for i in range(3)]
+    batch = [community.publish(owner, f"m{i}") for i in range(3)]
     signed = threading.Event()
     waited: list[bool] = []
     real_commit, real_sign = store._commit, service.sign_host_body
@@ -360,41 +334,10 @@ async def test_a_commit_that_fails_after_the_signing_answers_signed_internal_err
 
     monkeypatch.setattr(store, "_commit", failing_commit)
     answers = await host.service.respond_batch(
-        [_publish(community, owner, "m1"), _publish(community, owner, "m2")])
+        [community.publish(owner, "m1"), community.publish(owner, "m2")])
     responses = [open_host_body(host.host_id, frames[0].body, frames[0].sig, ResponseBody)
                  for frames in answers]
     assert [len(frames) for frames in answers] == [1, 1]  # a response each, no event
     assert [(r.ok, r.err.code if r.err else "", r.err.msg if r.err else "")
             for r in responses] == [(False, "internal", "internal error")] * 2
-    assert _committed(community) == []
-
-
-async def test_requests_verified_ahead_are_verified_once_and_answered_in_order(
-    community: Community, monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The node verifies the requests queued behind the batch in hand on the
-    verification thread (``answer_batch`` → ``Service.prepare``); the next batch uses
-    that work: every request is verified exactly once, refusals included."""
-    host, owner = community.host, community.owner
-    opened: list[str] = []
-    real_open = service.open_request
-
-    def counting_open(text: str, sig: str) -> Any:
-        opened.append(text)
-        return real_open(text, sig)
-
-    monkeypatch.setattr(service, "open_request", counting_open)
-    requests = [_publish(community, owner, f"m{i}") for i in range(40)]
-    requests[25] = Request("conn", requests[25].text, "A" * 86)  # a bad signature
-    inbox = Inbox()
-    for request in requests:
-        await inbox.put(request)
-    first = await node.answer_batch(host.service, inbox, await inbox.take(10))
-    assert len(inbox) == 30 and all(r.verifying is not None for r in requests[10:])
-    rest = await node.answer_batch(host.service, inbox, await inbox.take(100))
-    codes = [open_host_body(host.host_id, frames[0].body, frames[0].sig, ResponseBody)
-             for frames in first + rest]
-    assert [r.err.code if r.err else "ok" for r in codes] == \
-        ["ok"] * 25 + ["bad_signature"] + ["ok"] * 14
-    assert sorted(opened) == sorted(r.text for r in requests)  # each exactly once
-    assert _committed(community) == [(i + 1, f"m{i if i < 25 else i + 1}") for i in range(39)]
+    assert community.committed() == []

@@ -33,7 +33,8 @@ from host import node as host_node
 from host.config import create_owner_claim, db_path, host_id_of
 from host.errors import HostConfigError
 from host.node import Backoff, Inbox, run_node
-from host.service import Request, Service
+from host.service import Service
+from host.verifier import Request
 from tests.host.support import User
 
 
