@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from nacl.signing import SigningKey
 
 from hearth.b64 import b64e
@@ -14,6 +15,7 @@ from hearth.frames import Frame, Publish
 from hearth.invite_link import invite_public_key, new_invite_secret, prove_invite
 from hearth.keys import DeviceKeys, new_device, now_ms
 from hearth.rpc import EventBody, ResponseBody, open_host_body, sign_host_body, sign_request
+from host import verifier
 from host.config import create_owner_claim, db_path
 from host.service import Service
 from host.verifier import Request
@@ -186,3 +188,16 @@ async def add_member(c: Community, name: str, role: str = "member") -> User:
     await c.host.ok(c.owner, "invite.key", space=c.space, acct=user.acct, role=role)
     await c.host.ok(user, "invite.accept", space=c.space)
     return user
+
+
+def count_verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The body text of every request the host verifies from now on, in order."""
+    opened: list[str] = []
+    real_open = verifier.open_request
+
+    def counting_open(text: str, sig: str) -> Any:
+        opened.append(text)
+        return real_open(text, sig)
+
+    monkeypatch.setattr(verifier, "open_request", counting_open)
+    return opened

@@ -15,11 +15,11 @@ from hearth.errors import ErrorCode
 from hearth.frames import Frame, Publish
 from hearth.keys import new_device
 from hearth.rpc import EventBody, ResponseBody, open_host_body
-from host import admin, context, service, store, verifier
+from host import admin, context, service, store
 from host.context import Context, fail
 from host.service import HANDLERS, Outcome
 from host.verifier import Request
-from tests.host.support import Community, Host, User, add_member
+from tests.host.support import Community, Host, User, add_member, count_verifications
 
 
 def _request(host: Host, user: User, op: str, device: Any = None, **args: Any) -> Request:
@@ -132,14 +132,7 @@ async def test_the_time_budget_ends_a_batch_early_without_verifying_twice(
     community: Community, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     host, owner = community.host, community.owner
-    opened: list[str] = []
-    real_open = verifier.open_request
-
-    def counting_open(text: str, sig: str) -> Any:
-        opened.append(text)
-        return real_open(text, sig)
-
-    monkeypatch.setattr(verifier, "open_request", counting_open)
+    opened = count_verifications(monkeypatch)
     pending = [community.publish(owner, f"m{i}") for i in range(20)]
     sizes = []
     while pending:

@@ -3,8 +3,6 @@ between the verification threads and the event loop, and results kept in order."
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from hearth.errors import ProtocolError
@@ -12,7 +10,7 @@ from hearth.rpc import RequestBody, ResponseBody, open_host_body
 from host import node, verifier
 from host.node import Inbox
 from host.verifier import Request, Verifier, reply_address
-from tests.host.support import Community
+from tests.host.support import Community, count_verifications
 
 
 @pytest.mark.parametrize("threads", [0, 1, 3])
@@ -71,14 +69,7 @@ async def test_requests_verified_ahead_are_verified_once_and_answered_in_order(
     verification thread (``answer_batch`` → ``Verifier.prepare``); the next batch uses
     that work: every request is verified exactly once, refusals included."""
     host, owner = community.host, community.owner
-    opened: list[str] = []
-    real_open = verifier.open_request
-
-    def counting_open(text: str, sig: str) -> Any:
-        opened.append(text)
-        return real_open(text, sig)
-
-    monkeypatch.setattr(verifier, "open_request", counting_open)
+    opened = count_verifications(monkeypatch)
     requests = [community.publish(owner, f"m{i}") for i in range(40)]
     requests[25] = Request("conn", requests[25].text, "A" * 86)  # a bad signature
     inbox = Inbox()

@@ -5,9 +5,9 @@ deletes by the author and by an admin, and disappearing messages."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from hearth import content
@@ -16,7 +16,7 @@ from hearth.crypto.recovery import Recovery
 from hearth.e2e.messaging import ChannelChat, Messaging
 from hearth.e2e.secure import SecureClient
 from hearth.processes import Host, Relay
-from tests.conftest import FAST_RATES, connect_user, start_host, start_relay
+from tests.conftest import FAST_RATES, connect_user
 from tests.web.test_browser_app import (
     claim_space_and_invite,
     contexts,
@@ -27,6 +27,8 @@ from tests.web.test_browser_app import (
 from tests.web.test_browser_e2e import Loop, loop, send, set_up_recovery_key
 
 __all__ = ["contexts", "loop"]  # the fixtures, re-exported for pytest
+
+pytestmark = pytest.mark.relay_args(*FAST_RATES)
 
 RECORD_ROWS = """() => {
     window.__seen = [];
@@ -71,185 +73,172 @@ def two_people(browser: Browser, contexts: list[BrowserContext], relay: Relay,
 
 
 def test_replies_edits_and_reactions_between_two_browsers(
-    browser: Browser, contexts: list[BrowserContext], tmp_path: Path
+    browser: Browser, contexts: list[BrowserContext], relay: Relay, host: Host
 ) -> None:
-    relay = start_relay(tmp_path, *FAST_RATES)
-    host = start_host(tmp_path, relay)
-    try:
-        olive, mia, _ = two_people(browser, contexts, relay, host)
-        question = row(mia, "Who is coming on Friday?")
+    olive, mia, _ = two_people(browser, contexts, relay, host)
+    question = row(mia, "Who is coming on Friday?")
 
-        # Only one's own messages can be edited; a member deletes only her own.
-        question.hover()
-        expect(question.get_by_role("button", name="Reply", exact=True)).to_be_visible()
-        expect(question.get_by_role("button", name="Edit", exact=True)).to_have_count(0)
-        expect(question.get_by_role("button", name="Delete", exact=True)).to_have_count(0)
-        own = row(mia, "Hi all")
-        own.hover()
-        expect(own.get_by_role("button", name="Edit", exact=True)).to_have_count(1)
-        expect(own.get_by_role("button", name="Delete", exact=True)).to_have_count(1)
+    # Only one's own messages can be edited; a member deletes only her own.
+    question.hover()
+    expect(question.get_by_role("button", name="Reply", exact=True)).to_be_visible()
+    expect(question.get_by_role("button", name="Edit", exact=True)).to_have_count(0)
+    expect(question.get_by_role("button", name="Delete", exact=True)).to_have_count(0)
+    own = row(mia, "Hi all")
+    own.hover()
+    expect(own.get_by_role("button", name="Edit", exact=True)).to_have_count(1)
+    expect(own.get_by_role("button", name="Delete", exact=True)).to_have_count(1)
 
-        # -- reply: a quote above the composer (Escape cancels it), then above the message
-        act(mia, "Who is coming on Friday?", "Reply")
-        mode = mia.locator(".composer-mode")
-        expect(mode).to_have_text("Replying to Olive: Who is coming on Friday?")
-        mia.locator(".composer-input").press("Escape")
-        expect(mode).to_be_hidden()
-        act(mia, "Who is coming on Friday?", "Reply")
-        send(mia, "Me! I'll bring snacks")
-        expect(mode).to_be_hidden()
-        for page in (olive, mia):
-            quote = row(page, "Me! I'll bring snacks").locator(".reply-ref")
-            expect(quote).to_have_attribute("data-state", "held")
-            expect(quote.locator(".reply-author")).to_have_text("Olive")
-            expect(quote.locator(".reply-text")).to_have_text("Who is coming on Friday?")
-        # Clicking the quote shows the parent.
-        row(olive, "Me! I'll bring snacks").locator(".reply-ref").click()
-        expect(row(olive, "Who is coming on Friday?")).to_have_class(re.compile(r"\bhighlight\b"))
+    # -- reply: a quote above the composer (Escape cancels it), then above the message
+    act(mia, "Who is coming on Friday?", "Reply")
+    mode = mia.locator(".composer-mode")
+    expect(mode).to_have_text("Replying to Olive: Who is coming on Friday?")
+    mia.locator(".composer-input").press("Escape")
+    expect(mode).to_be_hidden()
+    act(mia, "Who is coming on Friday?", "Reply")
+    send(mia, "Me! I'll bring snacks")
+    expect(mode).to_be_hidden()
+    for page in (olive, mia):
+        quote = row(page, "Me! I'll bring snacks").locator(".reply-ref")
+        expect(quote).to_have_attribute("data-state", "held")
+        expect(quote.locator(".reply-author")).to_have_text("Olive")
+        expect(quote.locator(".reply-text")).to_have_text("Who is coming on Friday?")
+    # Clicking the quote shows the parent.
+    row(olive, "Me! I'll bring snacks").locator(".reply-ref").click()
+    expect(row(olive, "Who is coming on Friday?")).to_have_class(re.compile(r"\bhighlight\b"))
 
-        # -- edit: the text goes back into the composer; Escape leaves everything as it was
-        olive.locator(".composer-input").fill("half-typed")
-        act(olive, "Who is coming on Friday?", "Edit")
-        expect(olive.locator(".composer-input")).to_have_value("Who is coming on Friday?")
-        olive.locator(".composer-input").press("Escape")
-        expect(olive.locator(".composer-input")).to_have_value("half-typed")
-        olive.locator(".composer-input").fill("")
-        act(olive, "Who is coming on Friday?", "Edit")
-        send(olive, "Who is coming on Saturday?")
-        for page in (olive, mia):
-            edited = row(page, "Who is coming on Saturday?")
-            expect(edited.locator(".edited-mark")).to_have_text("(edited)")
-            expect(row(page, "Who is coming on Friday?")).to_have_count(0)
-            # The reply shows its parent as it is now.
-            expect(row(page, "Me! I'll bring snacks").locator(".reply-text")).to_have_text(
-                "Who is coming on Saturday?")
-        row(mia, "Who is coming on Saturday?").locator(".edited-mark").click()
-        versions = mia.locator("#edit-history-dialog .version-body")
-        expect(versions).to_have_text(["Who is coming on Friday?", "Who is coming on Saturday?"])
-        mia.keyboard.press("Escape")
-        expect(mia.locator("#edit-history-dialog")).to_have_count(0)
-
-        # -- reactions: chips with counts and who; one's own chip takes it back
-        act(mia, "Who is coming on Saturday?", "React")
-        mia.get_by_role("button", name="React with 🎉").click()
-        chip_at_olive = row(olive, "Who is coming on Saturday?").locator(
-            ".reaction-chip[data-emoji='🎉']")
-        expect(chip_at_olive.locator(".reaction-count")).to_have_text("1")
-        expect(chip_at_olive).to_have_attribute("title", "Mia reacted with 🎉")
-        expect(chip_at_olive).to_have_attribute("aria-pressed", "false")
-        chip_at_olive.click()  # Olive joins in
-        expect(chip_at_olive.locator(".reaction-count")).to_have_text("2")
-        expect(chip_at_olive).to_have_attribute("title", "Mia, You reacted with 🎉")
-        chip_at_mia = row(mia, "Who is coming on Saturday?").locator(
-            ".reaction-chip[data-emoji='🎉']")
-        expect(chip_at_mia).to_have_attribute("title", "You, Olive reacted with 🎉")
-        expect(chip_at_mia).to_have_attribute("aria-pressed", "true")
-        shot(mia, "20-replies-edits-reactions")
-        chip_at_mia.click()  # Mia takes hers back
-        expect(chip_at_olive.locator(".reaction-count")).to_have_text("1")
-        expect(chip_at_olive).to_have_attribute("title", "You reacted with 🎉")
-        expect(chip_at_mia).to_have_attribute("title", "Olive reacted with 🎉")
-        expect(chip_at_mia).to_have_attribute("aria-pressed", "false")
-
-        # -- history folds the same: after a reload Mia sees what she saw live
-        mia.reload()
-        again = row(mia, "Who is coming on Saturday?")
-        expect(again.locator(".edited-mark")).to_have_text("(edited)")
-        expect(again.locator(".reaction-chip[data-emoji='🎉']")).to_have_attribute(
-            "title", "Olive reacted with 🎉")
-        expect(row(mia, "Me! I'll bring snacks").locator(".reply-text")).to_have_text(
+    # -- edit: the text goes back into the composer; Escape leaves everything as it was
+    olive.locator(".composer-input").fill("half-typed")
+    act(olive, "Who is coming on Friday?", "Edit")
+    expect(olive.locator(".composer-input")).to_have_value("Who is coming on Friday?")
+    olive.locator(".composer-input").press("Escape")
+    expect(olive.locator(".composer-input")).to_have_value("half-typed")
+    olive.locator(".composer-input").fill("")
+    act(olive, "Who is coming on Friday?", "Edit")
+    send(olive, "Who is coming on Saturday?")
+    for page in (olive, mia):
+        edited = row(page, "Who is coming on Saturday?")
+        expect(edited.locator(".edited-mark")).to_have_text("(edited)")
+        expect(row(page, "Who is coming on Friday?")).to_have_count(0)
+        # The reply shows its parent as it is now.
+        expect(row(page, "Me! I'll bring snacks").locator(".reply-text")).to_have_text(
             "Who is coming on Saturday?")
-        # Annotations are no rows of their own: three messages, three rows.
-        expect(mia.locator(".message[data-id]")).to_have_count(3)
-    finally:
-        host.process.stop()
-        relay.process.stop()
+    row(mia, "Who is coming on Saturday?").locator(".edited-mark").click()
+    versions = mia.locator("#edit-history-dialog .version-body")
+    expect(versions).to_have_text(["Who is coming on Friday?", "Who is coming on Saturday?"])
+    mia.keyboard.press("Escape")
+    expect(mia.locator("#edit-history-dialog")).to_have_count(0)
+
+    # -- reactions: chips with counts and who; one's own chip takes it back
+    act(mia, "Who is coming on Saturday?", "React")
+    mia.get_by_role("button", name="React with 🎉").click()
+    chip_at_olive = row(olive, "Who is coming on Saturday?").locator(
+        ".reaction-chip[data-emoji='🎉']")
+    expect(chip_at_olive.locator(".reaction-count")).to_have_text("1")
+    expect(chip_at_olive).to_have_attribute("title", "Mia reacted with 🎉")
+    expect(chip_at_olive).to_have_attribute("aria-pressed", "false")
+    chip_at_olive.click()  # Olive joins in
+    expect(chip_at_olive.locator(".reaction-count")).to_have_text("2")
+    expect(chip_at_olive).to_have_attribute("title", "Mia, You reacted with 🎉")
+    chip_at_mia = row(mia, "Who is coming on Saturday?").locator(
+        ".reaction-chip[data-emoji='🎉']")
+    expect(chip_at_mia).to_have_attribute("title", "You, Olive reacted with 🎉")
+    expect(chip_at_mia).to_have_attribute("aria-pressed", "true")
+    shot(mia, "20-replies-edits-reactions")
+    chip_at_mia.click()  # Mia takes hers back
+    expect(chip_at_olive.locator(".reaction-count")).to_have_text("1")
+    expect(chip_at_olive).to_have_attribute("title", "You reacted with 🎉")
+    expect(chip_at_mia).to_have_attribute("title", "Olive reacted with 🎉")
+    expect(chip_at_mia).to_have_attribute("aria-pressed", "false")
+
+    # -- history folds the same: after a reload Mia sees what she saw live
+    mia.reload()
+    again = row(mia, "Who is coming on Saturday?")
+    expect(again.locator(".edited-mark")).to_have_text("(edited)")
+    expect(again.locator(".reaction-chip[data-emoji='🎉']")).to_have_attribute(
+        "title", "Olive reacted with 🎉")
+    expect(row(mia, "Me! I'll bring snacks").locator(".reply-text")).to_have_text(
+        "Who is coming on Saturday?")
+    # Annotations are no rows of their own: three messages, three rows.
+    expect(mia.locator(".message[data-id]")).to_have_count(3)
 
 
 def test_deletes_and_disappearing_messages_between_two_browsers(
-    browser: Browser, contexts: list[BrowserContext], tmp_path: Path
+    browser: Browser, contexts: list[BrowserContext], relay: Relay, host: Host
 ) -> None:
-    relay = start_relay(tmp_path, *FAST_RATES)
-    host = start_host(tmp_path, relay)
-    try:
-        olive, mia, _ = two_people(browser, contexts, relay, host)
+    olive, mia, _ = two_people(browser, contexts, relay, host)
 
-        # -- the author deletes her message, after confirming: gone for both, for good
-        send(mia, "oops, wrong channel")
-        expect(row(olive, "oops, wrong channel")).to_have_count(1)
-        act(mia, "oops, wrong channel", "Delete")
-        dialog = mia.locator("#delete-message-dialog")
-        expect(dialog).to_contain_text("deleted for everyone")
-        dialog.get_by_role("button", name="Cancel").click()
-        expect(row(mia, "oops, wrong channel")).to_have_count(1)
-        act(mia, "oops, wrong channel", "Delete")
-        dialog.get_by_role("button", name="Delete").click()
-        for page in (olive, mia):
-            expect(row(page, "oops, wrong channel")).to_have_count(0)
-        mia.reload()
-        expect(row(mia, "Hi all")).to_have_count(1)
-        expect(row(mia, "oops, wrong channel")).to_have_count(0)
+    # -- the author deletes her message, after confirming: gone for both, for good
+    send(mia, "oops, wrong channel")
+    expect(row(olive, "oops, wrong channel")).to_have_count(1)
+    act(mia, "oops, wrong channel", "Delete")
+    dialog = mia.locator("#delete-message-dialog")
+    expect(dialog).to_contain_text("deleted for everyone")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(row(mia, "oops, wrong channel")).to_have_count(1)
+    act(mia, "oops, wrong channel", "Delete")
+    dialog.get_by_role("button", name="Delete").click()
+    for page in (olive, mia):
+        expect(row(page, "oops, wrong channel")).to_have_count(0)
+    mia.reload()
+    expect(row(mia, "Hi all")).to_have_count(1)
+    expect(row(mia, "oops, wrong channel")).to_have_count(0)
 
-        # -- an admin deletes a member's message (the dialog says whose it is)
-        send(mia, "spam spam spam")
-        expect(row(olive, "spam spam spam")).to_have_count(1)
-        act(olive, "spam spam spam", "Delete")
-        expect(olive.locator("#delete-message-dialog")).to_contain_text(
-            "another member\u2019s message as an admin")
-        olive.locator("#delete-message-dialog").get_by_role("button", name="Delete").click()
-        for page in (olive, mia):
-            expect(row(page, "spam spam spam")).to_have_count(0)
-        expect(row(mia, "Hi all")).to_have_count(1)
+    # -- an admin deletes a member's message (the dialog says whose it is)
+    send(mia, "spam spam spam")
+    expect(row(olive, "spam spam spam")).to_have_count(1)
+    act(olive, "spam spam spam", "Delete")
+    expect(olive.locator("#delete-message-dialog")).to_contain_text(
+        "another member\u2019s message as an admin")
+    olive.locator("#delete-message-dialog").get_by_role("button", name="Delete").click()
+    for page in (olive, mia):
+        expect(row(page, "spam spam spam")).to_have_count(0)
+    expect(row(mia, "Hi all")).to_have_count(1)
 
-        # -- disappearing messages: only admins set the timer; everyone sees the banner
-        expect(mia.get_by_role("button", name="Disappearing messages settings")).to_have_count(0)
-        expect(mia.locator("#channel-timer")).to_be_hidden()
-        olive.get_by_role("button", name="Disappearing messages settings").click()
-        timer = olive.locator("#channel-timer-dialog")
-        timer.get_by_label("Disappearing messages").select_option("custom")
-        timer.get_by_label("Custom timer (seconds)").fill("1")
-        timer.get_by_role("button", name="Save").click()
-        expect(timer).to_have_count(0)
-        for page in (olive, mia):
-            expect(page.locator("#channel-timer .timer-text")).to_have_text(
-                "Messages disappear after 1 second")
-            page.evaluate(RECORD_ROWS)
-        send(olive, "this message vanishes")
-        send(mia, "so does this one")
-        for page in (olive, mia):
-            for text in ("this message vanishes", "so does this one"):
-                page.wait_for_function("t => window.__seen.includes(t)", arg=text)
-                expect(row(page, text)).to_have_count(0)
-        # Messages sent before the timer keep no timer.
-        expect(row(mia, "Hi all")).to_have_count(1)
-        expect(row(olive, "Who is coming on Friday?")).to_have_count(1)
-        mia.reload()
-        expect(row(mia, "Hi all")).to_have_count(1)
-        expect(row(mia, "so does this one")).to_have_count(0)
-        expect(mia.locator("#channel-timer .timer-text")).to_have_text(
+    # -- disappearing messages: only admins set the timer; everyone sees the banner
+    expect(mia.get_by_role("button", name="Disappearing messages settings")).to_have_count(0)
+    expect(mia.locator("#channel-timer")).to_be_hidden()
+    olive.get_by_role("button", name="Disappearing messages settings").click()
+    timer = olive.locator("#channel-timer-dialog")
+    timer.get_by_label("Disappearing messages").select_option("custom")
+    timer.get_by_label("Custom timer (seconds)").fill("1")
+    timer.get_by_role("button", name="Save").click()
+    expect(timer).to_have_count(0)
+    for page in (olive, mia):
+        expect(page.locator("#channel-timer .timer-text")).to_have_text(
             "Messages disappear after 1 second")
+        page.evaluate(RECORD_ROWS)
+    send(olive, "this message vanishes")
+    send(mia, "so does this one")
+    for page in (olive, mia):
+        for text in ("this message vanishes", "so does this one"):
+            page.wait_for_function("t => window.__seen.includes(t)", arg=text)
+            expect(row(page, text)).to_have_count(0)
+    # Messages sent before the timer keep no timer.
+    expect(row(mia, "Hi all")).to_have_count(1)
+    expect(row(olive, "Who is coming on Friday?")).to_have_count(1)
+    mia.reload()
+    expect(row(mia, "Hi all")).to_have_count(1)
+    expect(row(mia, "so does this one")).to_have_count(0)
+    expect(mia.locator("#channel-timer .timer-text")).to_have_text(
+        "Messages disappear after 1 second")
 
-        # Off again: new messages stay.
-        olive.get_by_role("button", name="Disappearing messages settings").click()
-        timer.get_by_label("Disappearing messages").select_option("0")
-        timer.get_by_role("button", name="Save").click()
-        expect(mia.locator("#channel-timer")).to_be_hidden()
-        send(olive, "this one stays")
-        expect(row(mia, "this one stays")).to_have_count(1)
-        expect(row(mia, "this one stays")).not_to_have_attribute("data-exp", re.compile(".*"))
-    finally:
-        host.process.stop()
-        relay.process.stop()
+    # Off again: new messages stay.
+    olive.get_by_role("button", name="Disappearing messages settings").click()
+    timer.get_by_label("Disappearing messages").select_option("0")
+    timer.get_by_role("button", name="Save").click()
+    expect(mia.locator("#channel-timer")).to_be_hidden()
+    send(olive, "this one stays")
+    expect(row(mia, "this one stays")).to_have_count(1)
+    expect(row(mia, "this one stays")).not_to_have_attribute("data-exp", re.compile(".*"))
 
 
 def test_a_python_member_and_a_history_of_annotations(
-    browser: Browser, contexts: list[BrowserContext], tmp_path: Path, loop: Loop
+    browser: Browser, contexts: list[BrowserContext], relay: Relay, host: Host,
+    loop: Loop,
 ) -> None:
     """Content made by hearth/content.py reads the same in the browser and back; a page of
     history holding only annotations makes the browser load further, not show nothing;
     an edit of someone else's message is dropped (not_author)."""
-    relay = start_relay(tmp_path, *FAST_RATES)
-    host = start_host(tmp_path, relay)
     clients: list[Client] = []
     try:
         olive, mia, link = two_people(browser, contexts, relay, host)
@@ -314,5 +303,3 @@ def test_a_python_member_and_a_history_of_annotations(
     finally:
         for client in clients:
             loop.run(client.close())
-        host.process.stop()
-        relay.process.stop()
