@@ -17,7 +17,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import browser, connections, crypto_latency, envelopes, fanout, store
+from benchmarks import (
+    browser,
+    connections,
+    crypto_latency,
+    envelopes,
+    fanout,
+    scaleout,
+    store,
+)
 from benchmarks.connections import Curve
 from benchmarks.envelopes import Point
 from benchmarks.fanout import FanoutResults
@@ -31,7 +39,7 @@ DOC = ROOT / "docs" / "benchmarks.md"
 PNG = ROOT / "docs" / "benchmarks.png"
 START = "<!-- GENERATED: scripts/bench rewrites everything down to the end marker -->"
 END = "<!-- END GENERATED -->"
-SECTIONS = ("store", "fanout", "connections", "envelopes", "browser")
+SECTIONS = ("store", "fanout", "scaleout", "connections", "envelopes", "browser")
 
 
 def machine() -> list[str]:
@@ -147,6 +155,11 @@ def main() -> None:
             rows += res.rows
             timings["fanout"] = time.monotonic() - started
             print(f"fanout: {timings['fanout']:.0f} s", file=sys.stderr, flush=True)
+        if "scaleout" in only:
+            started = time.monotonic()
+            rows += scaleout.measure(tmp)
+            timings["scaleout"] = time.monotonic() - started
+            print(f"scaleout: {timings['scaleout']:.0f} s", file=sys.stderr, flush=True)
         if "connections" in only:
             started = time.monotonic()
             conn_rows, curves = connections.measure(tmp)
@@ -165,7 +178,8 @@ def main() -> None:
             timings["browser"] = time.monotonic() - started
             print(f"browser: {timings['browser']:.0f} s", file=sys.stderr, flush=True)
         order = {"Relay fan-out": 0, "Latency under load": 1, crypto_latency.SECTION: 2,
-                 "Connections": 3, "Host store": 4, envelopes.SECTION: 5, browser.SECTION: 6}
+                 scaleout.SECTION: 3, "Connections": 4, "Host store": 5, envelopes.SECTION: 6,
+                 browser.SECTION: 7}
         rows.sort(key=lambda r: order.get(r.section, 9))
         print(text_table(rows))
         if res is not None:

@@ -1,67 +1,45 @@
-"""Fan-out through one relay process, then through two relays joined by Redis.
+"""Scale-out: fan-out through one relay process, then through two joined by Redis.
 
-    .venv/bin/python scripts/bench_scaleout.py [--subscribers 100] [--seconds 3]
+Part of ``scripts/bench`` (``scripts/bench --only scaleout --no-write`` runs just this).
 
 The same load both times: a stand-in host (signing real events) on the first relay
 publishes bursts of WINDOW events to one channel; SUBSCRIBERS clients follow it, split
 evenly over the relays. Each burst waits until every subscriber has every event, so the
 numbers are closed-loop throughput and per-event delivery latency. Everything runs on
-127.0.0.1 and stops after --seconds per configuration. On a small machine the relays,
+127.0.0.1 and stops after SECONDS per configuration. On a small machine the relays,
 Redis and this generator share the same cores: the table shows what the Redis hop costs,
 not how far more machines would carry you (docs/scaling.md).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import contextlib
 import shutil
-import socket
-import statistics
 import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import orjson
 from nacl.signing import SigningKey
 from websockets.asyncio.client import ClientConnection, connect
 
+from benchmarks.results import Row
 from hearth.auth import client_hello, host_hello
 from hearth.frames import Challenge, encode_frame
 from hearth.keys import host_id_from_public_key, new_device, now_ms
+from hearth.processes import free_port, start_relay
 from hearth.rpc import EventBody, sign_host_body
 from hearth.token import issue_token
 
+SECTION = "Scale-out"
+SUBSCRIBERS = 100
+SECONDS = 3.0
+REPEATS = 2
+ONE, TWO = "1 relay", "2 relays + Redis"
+ONE_NAME = "1 relay, in-process bus"
 WINDOW = 20
 """Events per burst (the relay's default host publish burst is far above this)."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(args, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-
-
-def wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"relay on port {port} exited with {proc.returncode}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).status_code == 200:
-                return
-        time.sleep(0.05)
-    raise SystemExit(f"relay on port {port} not ready in 20 s")
 
 
 async def challenge(ws: ClientConnection) -> Challenge:
@@ -76,12 +54,14 @@ class Result:
     seconds: float
     latencies_ms: list[float]
 
-    def row(self) -> str:
+    @property
+    def rate(self) -> float:
+        """Deliveries per second."""
+        return self.deliveries / self.seconds
+
+    def p(self, q: float) -> float:
         lat = sorted(self.latencies_ms) or [0.0]
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-        return (f"| {self.setup:<26} | {self.events / self.seconds:>9,.0f} | "
-                f"{self.deliveries / self.seconds:>13,.0f} | {statistics.median(lat):>7.2f} | "
-                f"{p99:>7.2f} |")
+        return lat[min(len(lat) - 1, int(len(lat) * q / 100))]
 
 
 async def fan_out(setup: str, ports: list[int], subscribers: int, seconds: float) -> Result:
@@ -147,55 +127,50 @@ async def fan_out(setup: str, ports: list[int], subscribers: int, seconds: float
     return Result(setup, seq, sum(received), elapsed, latencies)
 
 
-async def measure(subscribers: int, seconds: float) -> list[Result]:
+def _measure(work: Path, subscribers: int, seconds: float) -> dict[str, Result]:
+    """The best run (by deliveries/s) of each setup, alternating REPEATS times."""
     exe = shutil.which("redis-server")
     if exe is None:
         raise SystemExit("redis-server is not installed: run scripts/bootstrap")
-    results: list[Result] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        redis_port = free_port()
-        redis = start([exe, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-                       "--appendonly", "no", "--dir", tmp], work / "redis.log")
-        procs = [redis]
-        try:
-            for setup, bus, count in (("1 relay, in-process bus", None, 1),
-                                      ("2 relays, Redis bus", f"redis://127.0.0.1:{redis_port}/0",
-                                       2)):
-                ports = [free_port() for _ in range(count)]
-                relays = [start([sys.executable, "-m", "hearth", "relay", "--port", str(p),
-                                 *(["--bus", bus] if bus else [])], work / f"relay-{p}.log")
-                          for p in ports]
-                procs += relays
-                for port, proc in zip(ports, relays, strict=True):
-                    wait_ready(port, proc)
-                results.append(await fan_out(setup, ports, subscribers, seconds))
-                for proc in relays:
-                    proc.terminate()
-                    proc.wait(10)
-        finally:
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.terminate()
-                    proc.wait(10)
-    return results
+    redis_port = free_port()
+    redis = subprocess.Popen(
+        [exe, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(work)],
+        stdout=(work / "redis.log").open("wb"), stderr=subprocess.STDOUT)
+    best: dict[str, Result] = {}
+    try:
+        for _ in range(REPEATS):
+            for setup, bus, count in ((ONE, None, 1),
+                                      (TWO, f"redis://127.0.0.1:{redis_port}/0", 2)):
+                relays = [start_relay(work, *(["--bus", bus] if bus else []))
+                          for _ in range(count)]
+                try:
+                    run = asyncio.run(fan_out(setup, [r.port for r in relays], subscribers,
+                                              seconds))
+                finally:
+                    for relay in relays:
+                        relay.process.stop()
+                if setup not in best or run.rate > best[setup].rate:
+                    best[setup] = run
+    finally:
+        redis.terminate()
+        redis.wait(10)
+    return best
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--subscribers", type=int, default=100)
-    parser.add_argument("--seconds", type=float, default=3.0)
-    args = parser.parse_args()
-    if not 1 <= args.subscribers <= 2000 or not 0.5 <= args.seconds <= 60:
-        raise SystemExit("--subscribers must be 1..2000 and --seconds 0.5..60")
-    results = asyncio.run(measure(args.subscribers, args.seconds))
-    print(f"Fan-out to {args.subscribers} subscribers, bursts of {WINDOW}, "
-          f"{args.seconds:g} s each (closed loop, 127.0.0.1)")
-    print("| setup                      | events/s  | deliveries/s  | p50 ms  | p99 ms  |")
-    print("|----------------------------|-----------|---------------|---------|---------|")
-    for result in results:
-        print(result.row())
-
-
-if __name__ == "__main__":
-    main()
+def measure(tmp: Path) -> list[Row]:
+    """Rows: two relays joined by Redis against one relay, same load, same run."""
+    work = tmp / "scaleout"
+    work.mkdir(parents=True, exist_ok=True)
+    runs = _measure(work, SUBSCRIBERS, SECONDS)
+    one, two = runs[ONE], runs[TWO]
+    note = (f"{SUBSCRIBERS} subscribers split over the relays, bursts of {WINDOW} from a "
+            f"stand-in host on the first relay, {SECONDS:g} s closed loop, best of {REPEATS} "
+            "alternating runs; relays, Redis and the generator share this machine's cores")
+    return [
+        Row(SECTION, "deliveries/s, 2 relays joined by Redis", two.rate, one.rate,
+            "deliveries/s", ONE_NAME, note=note),
+        Row(SECTION, "p99 publish-to-deliver, 2 relays joined by Redis (a remote subscriber)",
+            two.p(99), one.p(99), "ms", ONE_NAME, better="lower",
+            note=f"p50 {two.p(50):.1f} ms (1 relay {one.p(50):.1f} ms)"),
+    ]
