@@ -130,6 +130,13 @@ class Context:
         refused after this, the event is dropped with the rest of its work."""
         self.outbound.append(event_frame(self.host_key, event))
 
+    def emit_channel_change(self, space: str, chan: str, info: dict[str, Any]) -> None:
+        """Queue a ``chan`` event on the channel's own topic (so every follower of the
+        space's ``*`` hears it): the channel was created, renamed, deleted or given a
+        timer (docs/protocol.md §13.2)."""
+        self.emit_event(EventBody(v=1, host=self.host_id, space=space, chan=chan, k="chan",
+                                  acct=self.acct_b64, ts=self.now, info=info))
+
     async def revoke(
         self, *, acct: bytes | None = None, dev: bytes | None = None, space: str | None = None
     ) -> None:

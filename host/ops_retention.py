@@ -7,7 +7,7 @@ import sqlite3
 from typing import Any
 
 from hearth.errors import ErrorCode
-from hearth.rpc import ChannelTtlArgs, EventBody, MessageArgs
+from hearth.rpc import ChannelTtlArgs, MessageArgs
 from host.context import ROLE_RANK, Context, channel_row, fail
 from host.erase import del_events, erase
 from host.ops_spaces import channel_shape
@@ -58,7 +58,5 @@ async def channel_ttl(ctx: Context, args: ChannelTtlArgs) -> dict[str, Any]:
         await ctx.store.execute("UPDATE channels SET ttl_s = ? WHERE id = ?",
                                 (args.ttl_s, args.chan))
         channel = channel_shape(await ctx.require_channel(args.space, args.chan))
-    ctx.emit_event(EventBody(v=1, host=ctx.host_id, space=args.space, chan=args.chan,
-                             k="chan", acct=ctx.acct_b64, ts=ctx.now,
-                             info={"channel": channel}))
+    ctx.emit_channel_change(args.space, args.chan, {"channel": channel})
     return {"channel": channel}

@@ -188,7 +188,9 @@ async def channel_create(ctx: Context, args: SpaceNameArgs) -> dict[str, Any]:
             "INSERT INTO channels (id, space, name, created_at) VALUES (?, ?, ?, ?)",
             (chan, args.space, args.name, ctx.now),
         )
-    return {"channel": {"id": chan, "name": args.name, "seq": 0, "ttl_s": 0}}
+    channel = {"id": chan, "name": args.name, "seq": 0, "ttl_s": 0}
+    ctx.emit_channel_change(args.space, chan, {"channel": channel})
+    return {"channel": channel}
 
 
 async def channel_list(ctx: Context, args: SpaceArgs) -> dict[str, Any]:
@@ -207,7 +209,10 @@ async def channel_rename(ctx: Context, args: ChannelNameArgs) -> dict[str, Any]:
             await ctx.store.execute(
                 "UPDATE channels SET name = ? WHERE id = ?", (args.name, args.chan)
             )
-    return {"channel": {**channel_shape(row), "name": args.name}}
+    channel = {**channel_shape(row), "name": args.name}
+    if row["name"] != args.name:
+        ctx.emit_channel_change(args.space, args.chan, {"channel": channel})
+    return {"channel": channel}
 
 
 async def channel_delete(ctx: Context, args: ChannelArgs) -> dict[str, Any]:
@@ -215,8 +220,10 @@ async def channel_delete(ctx: Context, args: ChannelArgs) -> dict[str, Any]:
     r = ``{channel: id, deleted: true}``."""
     await ctx.require_role(args.space, "admin")
     async with ctx.store.transaction():
-        await ctx.require_channel(args.space, args.chan)
+        row = await ctx.require_channel(args.space, args.chan)
         await ctx.store.execute("DELETE FROM channels WHERE id = ?", (args.chan,))
+    ctx.emit_channel_change(args.space, args.chan,
+                            {"channel": channel_shape(row), "deleted": True})
     return {"channel": args.chan, "deleted": True}
 
 

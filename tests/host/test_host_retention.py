@@ -174,6 +174,25 @@ async def test_channel_ttl_is_admin_only_and_announced(community: Community) -> 
                           ttl_s=1) == "not_found"
 
 
+async def test_channels_created_renamed_and_deleted_are_announced(
+    community: Community,
+) -> None:
+    """Followers of the space's ``*`` learn of a new, renamed or deleted channel at once
+    (a ``chan`` event on that channel's topic), so nobody has to poll the list."""
+    host, c = community.host, community
+    host.sent.clear()
+    made = (await host.ok(c.owner, "channel.create", space=c.space, name="plans"))["channel"]
+    await host.ok(c.owner, "channel.rename", space=c.space, chan=made["id"], name="plans")
+    await host.ok(c.owner, "channel.rename", space=c.space, chan=made["id"], name="trips")
+    await host.ok(c.owner, "channel.delete", space=c.space, chan=made["id"])
+    trips = {**made, "name": "trips"}
+    assert [(e.chan, e.acct, e.info) for e in host.events("chan")] == [
+        (made["id"], c.owner.acct, {"channel": made}),  # an unchanged name says nothing
+        (made["id"], c.owner.acct, {"channel": trips}),
+        (made["id"], c.owner.acct, {"channel": trips, "deleted": True}),
+    ]
+
+
 async def test_expired_messages_are_erased_by_the_tick(community: Community) -> None:
     host, c = community.host, community
     bob = await add_member(c, "bob")

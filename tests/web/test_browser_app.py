@@ -169,6 +169,32 @@ def test_a_reload_opens_the_channel_last_viewed_until_it_is_gone(
     expect(mia.locator(".channel-link[aria-current=page] .channel-name")).to_have_text("general")
 
 
+def test_channels_created_renamed_and_deleted_appear_for_others_at_once(
+        browser: Browser, contexts: list[BrowserContext], relay: Relay, host: Host) -> None:
+    """A channel an admin creates, renames or deletes changes in every member's sidebar
+    (and in the title of an open view) without a reload: the host announces it."""
+    olive = new_person(browser, contexts)
+    link = claim_space_and_invite(olive, relay, host)
+    mia = join_by_link(browser, contexts, link)
+    links = mia.locator(".channel-link .channel-name")
+    expect(links).to_have_text(["general"])
+
+    create_channel(olive, "plans")
+    expect(links).to_have_text(["general", "plans"])
+    open_channel(mia, "plans")
+
+    olive.get_by_role("button", name="Rename channel plans").click()
+    olive.get_by_label("Channel name").fill("trips")
+    olive.get_by_role("button", name="Save").click()
+    expect(links).to_have_text(["general", "trips"])
+    expect(mia.locator(".channel-title")).to_have_text("trips")
+
+    olive.get_by_role("button", name="Delete channel trips").click()
+    olive.get_by_role("button", name="Delete channel", exact=True).click()
+    expect(links).to_have_text(["general"])
+    expect(mia.locator(".channel-title")).to_have_text("general")
+
+
 def test_first_visit_creates_identity_and_evicted_keys_are_reported(
         browser: Browser, contexts: list[BrowserContext], relay: Relay, tmp_path: Path) -> None:
     page = new_person(browser, contexts)

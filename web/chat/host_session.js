@@ -68,14 +68,22 @@ export class HostSession extends EventTarget {
   }
 
   /**
-   * A ``chan`` event: keep the channel's new settings (its timer), then tell the views.
+   * A ``chan`` event: a channel was created, renamed, deleted or given a timer. A channel
+   * this device has not listed, or one that is gone, makes it ask for the list again (the
+   * host's list is the truth); otherwise keep the new settings, then tell the views.
    * @param {Record<string, any>} body
    */
   #onChannel(body) {
     const space = this.spaces.get(body.space);
     const changed = body.info?.channel;
     const held = space?.channels.find((c) => c.id === body.chan);
-    if (held && changed && changed.id === body.chan) Object.assign(held, changed);
+    if (space && (!held || body.info?.deleted)) {
+      void this.refreshSpaces().catch((e) => console.warn('hearth: channel list', e));
+    } else if (held && changed && changed.id === body.chan) {
+      const renamed = changed.name !== held.name;
+      Object.assign(held, changed);
+      if (renamed) this.#emit('spaces');
+    }
     this.#emit('chan', { body });
   }
 
