@@ -51,6 +51,13 @@ def host(tmp_path: Path, relay: Relay) -> Iterator[Host]:
     h.process.stop()
 
 
+def database_bytes(db: Path) -> bytes:
+    """A SQLite database as stored on disk: the file, then its write-ahead log if any
+    (where recent writes live until a checkpoint)."""
+    wal = db.with_name(db.name + "-wal")
+    return db.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
 async def connect_user(relay: Relay, host: Host, name: str,
                        identity: Identity | None = None) -> Client:
     """An authenticated client that has said hello to ``host`` (waiting for it to be online)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from hearth.client import ChannelEvent, Client
 from hearth.limits import RECEIPT_INTERVAL_MS
 from host.node_status import CONNECTING, read_status
-from tests.conftest import Community, Relay
+from tests.conftest import Community, Relay, database_bytes
 from tests.system.test_reference_failures import join
 
 
@@ -31,8 +31,7 @@ async def gone_from_disk(db: Path, needle: bytes, wait_s: float = 10.0) -> bool:
     checkpoints on its next tick after an erase)."""
     deadline = time.monotonic() + wait_s
     while True:
-        files = [p for p in (db, db.with_name(db.name + "-wal")) if p.exists()]
-        if not any(needle in p.read_bytes() for p in files):
+        if needle not in database_bytes(db):
             return True
         if time.monotonic() > deadline:
             return False
@@ -107,8 +106,7 @@ async def test_expired_messages_leave_the_disk_while_no_relay_is_reachable(
     while (status := read_status(community.host.data)) is None or status.state != CONNECTING:
         assert time.monotonic() < deadline, f"the host still says {status}"
         await asyncio.sleep(0.05)
-    assert secret in community.host.db.read_bytes() + (
-        community.host.db.with_name("hearth.sqlite3-wal").read_bytes())  # not due yet
+    assert secret in database_bytes(community.host.db)  # not due yet
     assert await gone_from_disk(community.host.db, secret)
     status = read_status(community.host.data)
     assert status is not None and status.state == CONNECTING  # erased without a relay

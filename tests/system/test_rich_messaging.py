@@ -24,7 +24,7 @@ from hearth.e2e.messaging import (
 from hearth.e2e.reasons import Reason
 from hearth.e2e.secure import Message
 from hearth.errors import ErrorCode, ProtocolError
-from tests.conftest import Community, Relay
+from tests.conftest import Community, Relay, database_bytes
 from tests.system.test_e2e import db_rows, joined, secure
 
 CAKE = "Who brings the cake?"
@@ -52,13 +52,6 @@ async def until(m: Messaging, wanted: Callable[[Update], bool]) -> Update:
 
 def message(msg_id: str) -> Callable[[Update], bool]:
     return lambda u: isinstance(u, Message) and u.id == msg_id
-
-
-def host_file_bytes(community: Community) -> bytes:
-    """The host's SQLite database and write-ahead log, as stored on disk."""
-    db = community.host.db
-    wal = db.with_name(db.name + "-wal")
-    return db.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
 
 async def close(*people: Messaging) -> None:
@@ -118,7 +111,7 @@ async def test_replies_edits_and_mentions(relay: Relay, community: Community) ->
     assert shown is not None and shown.reply == ReplyShown(first.id, bob.me, "quoted", CAKE)
     assert (shown.body, shown.mentions_me) == ("I will!", False)
     # The host holds none of it: not the texts, the quote, the edit, nor who is mentioned.
-    stored = host_file_bytes(community)
+    stored = database_bytes(community.host.db)
     assert reply.id.encode() in stored  # the right file: what the host must know is there
     for secret in (CAKE, "I will!", "on Friday?", '"mentions"', '"reply"', '"edit"'):
         assert secret.encode() not in stored
@@ -175,7 +168,7 @@ async def test_reactions_count_who_reacted_and_toggle_off(
     assert [s.id for s in o.timeline()] == [first.id]
     rows = db_rows(community.host.db, "SELECT target FROM messages ORDER BY seq")
     assert rows == [(None,), (first.id,), (first.id,), (first.id,), (first.id,)]
-    stored = host_file_bytes(community)
+    stored = database_bytes(community.host.db)
     assert first.id.encode() in stored
     for secret in (thumbs, party, '"react"', "Friday at eight"):
         assert secret.encode() not in stored

@@ -17,7 +17,7 @@ from hearth.client import Client
 from hearth.crypto.recovery import Recovery
 from hearth.e2e.secure import SecureClient
 from tests.conftest import Host, Relay, connect_user, start_host, start_relay
-from tests.web.test_browser_app import contexts, create_identity, new_person
+from tests.web.test_browser_app import contexts, create_identity, join_by_link, new_person
 from tests.web.test_browser_e2e import Loop, body_of, loop, send, set_up_recovery_key
 
 __all__ = ["contexts", "loop"]  # the fixtures, re-exported for pytest
@@ -92,11 +92,8 @@ def test_one_browser_joins_two_hosts_and_switches_between_them(
         beta = own(loop, relay, hosts[1], "Beta guild", "Ben")
         assert alpha.host.host_id != beta.host.host_id
 
-        sam = new_person(browser, contexts)
-        sam.goto(alpha.invite(loop))
-        create_identity(sam, "Sam")
+        sam = join_by_link(browser, contexts, alpha.invite(loop), "Sam")
         expect(sam.locator(".space-name")).to_have_text(["Alpha club"])
-        expect(sam.locator(".channel-title")).to_have_text("general")
 
         # The second host, by its invite link alone: its own spaces, not the first's.
         add_host(sam, beta.invite(loop))
@@ -233,10 +230,7 @@ def test_a_changed_account_key_warns_and_clears_the_verified_mark(
     club = own(loop, relay, host, "Book club", "Owner")
 
     first_mia = loop.run(joins(relay, host, "Mia", club.invite(loop)))
-    sam = new_person(browser, contexts)
-    sam.goto(club.invite(loop))
-    create_identity(sam, "Sam")
-    expect(sam.locator(".channel-title")).to_have_text("general")
+    sam = join_by_link(browser, contexts, club.invite(loop), "Sam")
     mia_row = sam.locator(".member", has_text="Mia")
     expect(mia_row).to_have_count(1)
 
@@ -279,9 +273,7 @@ def test_a_second_account_taking_a_members_name_warns_once(
     club = own(loop, relay, host, "Book club", "Owner")
 
     first_mia = loop.run(joins(relay, host, "Mia", club.invite(loop)))
-    sam = new_person(browser, contexts)
-    sam.goto(club.invite(loop))
-    create_identity(sam, "Sam")
+    sam = join_by_link(browser, contexts, club.invite(loop), "Sam")
     expect(sam.locator(".member", has_text="Mia")).to_have_count(1)
     sam.get_by_role("button", name="Safety number with Mia").click()
     sam.get_by_role("button", name="They match: mark as verified").click()
