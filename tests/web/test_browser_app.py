@@ -85,6 +85,9 @@ def claim_space_and_invite(page: Page, relay: Relay, host: Host, name: str = "Ol
     page.get_by_label("Space name").fill(space)
     page.get_by_role("button", name="Create space").click()
     expect(page.locator(".channel-title")).to_have_text("general")
+    # The new space opens only once its dialog is gone: under a modal, the page takes no
+    # typing.
+    assert page.locator("#create-space-dialog").count() == 0
     page.locator("#invite-button").click()
     page.get_by_role("button", name="Create invite").click()
     link = page.locator("#invite-link").input_value()
@@ -179,8 +182,16 @@ def test_channels_created_renamed_and_deleted_appear_for_others_at_once(
     links = mia.locator(".channel-link .channel-name")
     expect(links).to_have_text(["general"])
 
+    # Mia is typing when the list changes: the page redraws around her composer, and
+    # every keystroke still lands in it.
+    composer = mia.locator(".composer-input")
+    composer.click()
+    mia.keyboard.type("half a")
     create_channel(olive, "plans")
     expect(links).to_have_text(["general", "plans"])
+    mia.keyboard.type(" sentence")
+    expect(composer).to_be_focused()
+    expect(composer).to_have_value("half a sentence")
     open_channel(mia, "plans")
 
     olive.get_by_role("button", name="Rename channel plans").click()

@@ -17,6 +17,7 @@ import { b64d, b64e } from '../crypto/bytes.js';
 
 /**
  * @typedef {import('../app.js').App} App
+ * @typedef {import('../chat/host_session.js').HostSession} HostSession
  * @typedef {import('../chat/host_session.js').Space} Space
  * @typedef {import('../chat/host_session.js').Channel} Channel
  * @typedef {import('../app.js').Member} Member
@@ -43,19 +44,20 @@ export function openAddHostDialog(app) {
     submit: 'Add',
     onSubmit: async (form) => {
       const target = formValue(form, 'target');
-      if (/#\/(join|claim)\//.test(target)) {
-        await app.handleLink(target);
-        return;
-      }
+      if (/#\/(join|claim)\//.test(target)) return target; // followed once the dialog is gone
       await app.addHost(target.toLowerCase());
       toast('Host added.', 'ok');
+      return undefined;
     },
+  }).then((link) => {
+    // handleLink says its own outcome; it moves the view, which a modal must not cover.
+    if (typeof link === 'string') void app.handleLink(link);
   });
 }
 
 /** @param {App} app */
-export function openCreateSpace(app) {
-  return openDialog({
+export async function openCreateSpace(app) {
+  const created = /** @type {{session: HostSession, space: string} | undefined} */ (await openDialog({
     id: 'create-space-dialog', title: 'Create a space',
     body: [h('p', { text: 'A space has its own members and channels. It starts with a #general channel.' }),
       field('Space name', { ...NAME, placeholder: 'e.g. Book club' })],
@@ -63,11 +65,29 @@ export function openCreateSpace(app) {
     onSubmit: async (form) => {
       const session = current(app);
       const r = await session.call('space.create', { name: formValue(form, 'name') });
-      await session.refreshSpaces();
-      await session.follow(r.space.id).catch(() => undefined);
-      app.select(session.hostId, r.space.id);
+      return { session, space: r.space.id };
     },
-  });
+  }));
+  if (created) await enterSpace(app, created.session, created.space);
+}
+
+/**
+ * Show a space the user just made or joined, once its dialog is closed: while a modal
+ * dialog is open the page beneath it is inert, so a view shown under it would take no
+ * typing (what a quick user, or a test, types would go nowhere).
+ * @param {App} app
+ * @param {HostSession} session
+ * @param {string} space
+ */
+async function enterSpace(app, session, space) {
+  try {
+    await session.refreshSpaces();
+    // Live events before history: nothing published meanwhile is missed.
+    await session.follow(space).catch(() => undefined);
+    app.select(session.hostId, space);
+  } catch (e) {
+    toast(humanMessage(e), 'error');
+  }
 }
 
 /** @param {App} app @param {Space} space */
@@ -266,8 +286,8 @@ export function openInviteDialog(app, space) {
 const keepOpen = Object.assign(plainError(''), { keepOpen: true });
 
 /** @param {App} app */
-export function openAcceptInvite(app) {
-  return openDialog({
+export async function openAcceptInvite(app) {
+  const joined = /** @type {{session: HostSession, space: string} | undefined} */ (await openDialog({
     id: 'accept-invite-dialog', title: 'Accept an invitation',
     body: [h('p', { text: 'If someone invited your account key, they gave you a space code (host id/space). Paste it here.' }),
       field('Space code', { name: 'code', required: true, placeholder: 'host-id/space-id' })],
@@ -277,12 +297,11 @@ export function openAcceptInvite(app) {
       if (!hostId || !space) throw plainError('A space code looks like host-id/space-id. Copy it again.');
       const session = await app.addHost(hostId);
       const r = await session.call('invite.accept', { space });
-      await session.refreshSpaces();
-      await session.follow(space).catch(() => undefined);
-      app.select(hostId, r.space.id);
       toast(`You joined ${r.space.name}.`, 'ok');
+      return { session, space: r.space.id };
     },
-  });
+  }));
+  if (joined) await enterSpace(app, joined.session, joined.space);
 }
 
 /** @param {App} app */

@@ -38,14 +38,17 @@ export function renderMain(app, view) {
           h('button', { type: 'button', class: 'button', text: 'Accept an invitation', onclick: () => void openAcceptInvite(app) })));
     return;
   }
-  replace(app.main,
-    h('header', { class: 'main-header' }, menu,
-      h('span', { class: 'hash big', 'aria-hidden': 'true', text: '#' }),
-      h('h1', { class: 'channel-title', text: channel.name }),
-      h('span', { class: 'header-space', text: space.name }),
-      h('span', { class: 'e2e-pill', title: 'Messages are end-to-end encrypted' }, icon('lock'), 'End-to-end encrypted'),
-      people),
-    view.el);
+  const header = h('header', { class: 'main-header' }, menu,
+    h('span', { class: 'hash big', 'aria-hidden': 'true', text: '#' }),
+    h('h1', { class: 'channel-title', text: channel.name }),
+    h('span', { class: 'header-space', text: space.name }),
+    h('span', { class: 'e2e-pill', title: 'Messages are end-to-end encrypted' }, icon('lock'), 'End-to-end encrypted'),
+    people);
+  // The view stays where it is: taking it out of the page, even to put it straight back,
+  // would take the focus (and the next keystrokes) away from whoever is typing in it.
+  const old = app.main.firstElementChild;
+  if (app.main.childElementCount === 2 && app.main.lastElementChild === view.el && old) old.replaceWith(header);
+  else replace(app.main, header, view.el);
 }
 
 /**
