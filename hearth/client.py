@@ -118,7 +118,8 @@ ResumeHook = Callable[[Resumed], Awaitable[None]]
 @dataclass(frozen=True, slots=True)
 class ChannelEvent:
     """A verified host-signed event on a channel, of any kind (``msg``, ``del``,
-    ``rcpt``, ``chan``; docs/protocol.md §13.2). ``re`` is the message a ``msg``
+    ``rcpt``, ``chan``, or ``mem`` on the space's own topic, where ``chan`` is the
+    space id; docs/protocol.md §13.2). ``re`` is the message a ``msg``
     annotates (``""``: none), ``exp`` when the host erases it (ms; 0: never)."""
 
     host: str

@@ -89,8 +89,10 @@ class EventBody(Body):
     ``k`` is the event kind: ``msg`` (message ``id`` stored as ``seq``; ``env`` is its
     opaque envelope, ``re`` the message it annotates or ``""``, ``exp`` when the host
     erases it in ms or ``0``), ``del`` (``info.ids`` were erased; ``acct`` who deleted
-    them, ``""`` for an expiry), ``rcpt`` (``info.marks``: markers that moved) or
-    ``chan`` (``info.channel``: the channel's new settings).
+    them, ``""`` for an expiry), ``rcpt`` (``info.marks``: markers that moved),
+    ``chan`` (``info.channel``: the channel's new settings) or ``mem`` (on the space's
+    own topic, ``chan`` = ``space``: ``info.acct`` joined, left or changed role;
+    ``info.role`` is its role now, None once gone).
     """
 
     v: int

@@ -137,6 +137,14 @@ class Context:
         self.emit_event(EventBody(v=1, host=self.host_id, space=space, chan=chan, k="chan",
                                   acct=self.acct_b64, ts=self.now, info=info))
 
+    def emit_member_change(self, space: str, acct: bytes, role: str | None) -> None:
+        """Queue a ``mem`` event on the space's own topic (``chan`` = the space id, which
+        no channel has): ``acct`` is now ``role`` in ``space``, or gone (None)
+        (docs/protocol.md §13.2). Members' clients refresh their lists on it."""
+        self.emit_event(EventBody(v=1, host=self.host_id, space=space, chan=space, k="mem",
+                                  acct=self.acct_b64, ts=self.now,
+                                  info={"acct": b64e(acct), "role": role}))
+
     async def revoke(
         self, *, acct: bytes | None = None, dev: bytes | None = None, space: str | None = None
     ) -> None:

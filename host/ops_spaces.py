@@ -76,6 +76,7 @@ async def add_member(ctx: Context, space: str, role: str) -> None:
         "SELECT id, ?, last_seq, last_seq, ? FROM channels WHERE space = ?",
         (ctx.acct, ctx.now, space),
     )
+    ctx.emit_member_change(space, ctx.acct, role)
 
 
 async def _revoke_member(ctx: Context, space: str, acct: bytes) -> None:
@@ -90,6 +91,7 @@ async def _revoke_member(ctx: Context, space: str, acct: bytes) -> None:
         "INSERT INTO departures (space, acct, left_at) VALUES (?, ?, ?)", (space, acct, ctx.now)
     )
     await ctx.revoke(acct=acct, space=space)
+    ctx.emit_member_change(space, acct, None)
 
 
 # ---- spaces -----------------------------------------------------------------------
@@ -290,5 +292,7 @@ async def member_role(ctx: Context, args: MemberRoleArgs) -> dict[str, Any]:
             "UPDATE members SET role = ? WHERE space = ? AND acct = ?",
             (args.role, args.space, target),
         )
+        if args.role != current:
+            ctx.emit_member_change(args.space, target, args.role)
     return {"space": args.space, "acct": args.acct, "role": args.role}
 

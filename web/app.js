@@ -56,7 +56,8 @@ export class App {
   /** @type {ReturnType<typeof attachAwareness> | null} the view's divider, marks, mention picker */
   viewAwareness = null;
   persisted = false;
-  /** @type {ReturnType<typeof setInterval> | undefined} */ memberPoll;
+  /** @type {string | undefined} the "host/space" whose member list was last fetched on show */
+  membersShown;
   /** @type {Map<string, SecureClient>} end-to-end encryption, by host */ secures = new Map();
   /** @type {Map<string, Presence>} presence and typing, by host */ presences = new Map();
   /** @type {import('./crypto/recovery.js').Recovery | null} */ recovery = null;
@@ -207,6 +208,12 @@ export class App {
     });
     session.addEventListener('revoked', () => this.notice('This device was signed out of your account from another device. Hearth can no longer act for you on this host.', 'revoked'));
     session.addEventListener('status', () => this.renderConnection());
+    session.addEventListener('members', (e) => {
+      const { space, acct } = /** @type {CustomEvent} */ (e).detail;
+      // My own role changed: the space list carries it (and what the sidebar offers).
+      if (acct === this.identity.account) void session.refreshSpaces().catch(() => undefined);
+      if (this.current.hostId === saved.hostId && this.current.space === space) void this.refreshMembers();
+    });
     session.addEventListener('resumed', () => {
       void this.refreshMembers();
       void this.#startSecure(session);
@@ -396,7 +403,7 @@ export class App {
     this.#renderChannel();
     renderMembers(this);
     this.renderConnection();
-    this.#pollMembers();
+    this.#membersOnShow();
   }
 
   #renderChannel() {
@@ -502,13 +509,15 @@ export class App {
     }
   }
 
-  /** The host announces no membership changes yet, so the open member list polls. */
-  #pollMembers() {
-    clearInterval(this.memberPoll);
+  /**
+   * Fetch the member list when another space is shown; after that the host's ``mem``
+   * events (and every reconnect, which may have missed some) keep it current.
+   */
+  #membersOnShow() {
+    const key = `${this.current.hostId}/${this.current.space}`;
+    if (key === this.membersShown && this.members.has(key)) return;
+    this.membersShown = key;
     void this.refreshMembers();
-    this.memberPoll = setInterval(() => {
-      if (document.visibilityState === 'visible') void this.refreshMembers();
-    }, 4000);
   }
 
   /** @param {SavedHost} saved */
@@ -636,7 +645,6 @@ export class App {
     }
     for (const s of this.sessions.values()) s.stop();
     for (const c of this.conns.values()) c.stop();
-    clearInterval(this.memberPoll);
     this.awareness.stop();
     this.viewAwareness?.destroy();
     this.view?.destroy();

@@ -62,6 +62,17 @@ class ChannelChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class MemberChanged:
+    """Host event ``mem``: ``acct`` joined, left or changed role in ``space``; ``role``
+    is its role now, None once it is gone; ``by`` made the change."""
+
+    space: str
+    acct: str
+    role: str | None
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
 class Unread:
     """One channel's count from ``space.unread`` (``unread`` is capped at 1,000)."""
 
@@ -72,7 +83,7 @@ class Unread:
     first_unread: int | None
 
 
-Update = Message | Deleted | Receipts | ChannelChanged
+Update = Message | Deleted | Receipts | ChannelChanged | MemberChanged
 
 
 def _marks(items: list[dict[str, Any]]) -> tuple[Mark, ...]:
@@ -88,6 +99,8 @@ def as_update(event: ChannelEvent) -> Update | None:
         return Receipts(event.space, event.chan, _marks(info["marks"]))
     if event.kind == "chan":
         return ChannelChanged(event.space, event.chan, info["channel"])
+    if event.kind == "mem":
+        return MemberChanged(event.space, info["acct"], info["role"], event.acct)
     return None
 
 
@@ -114,7 +127,8 @@ class Messaging:
             update = got if isinstance(got, Message) else as_update(got)
             if update is None:
                 continue
-            self.channel(update.space, update.chan).take(update)
+            if not isinstance(update, MemberChanged):  # a space's event, of no channel
+                self.channel(update.space, update.chan).take(update)
             return update
 
     async def settings(self, *, receipts: bool | None = None) -> bool:
@@ -173,7 +187,7 @@ class ChannelChat:
             self.conversation.remove(update.ids)
         elif isinstance(update, Receipts):
             self.marks |= {m.acct: m for m in update.marks}
-        else:
+        elif isinstance(update, ChannelChanged):
             self.ttl_s = int(update.channel["ttl_s"])
 
     async def load(self, **page: Any) -> list[Message]:

@@ -148,3 +148,34 @@ async def test_device_list_and_revoke(community: Community) -> None:
     ]
     assert (await host.ok(owner, "device.list", acct=bob.acct))["devices"][0]["revoked"]
     assert await host.err(bob, "space.list") == "device_revoked"
+
+
+async def test_joins_role_changes_and_departures_are_announced_on_the_space_topic(
+    community: Community,
+) -> None:
+    """Every change to who is in a space, and as what, is a ``mem`` event on the space's
+    own topic (``chan`` is the space id), so members' lists need no polling; a role
+    set to what it already was, and a refused change, announce nothing."""
+    host, c = community.host, community
+    host.sent.clear()
+    bob = await add_member(c, "bob")  # a key invite, accepted
+    carol = User("carol")
+    await host.join(carol)
+    link = await host.link(c.owner, c.space)
+    await host.ok(carol, "invite.redeem", **host.proof(carol, link["secret"]))
+    await host.ok(carol, "invite.redeem", **host.proof(carol, link["secret"]))  # no change
+    await host.ok(c.owner, "member.role", space=c.space, acct=bob.acct, role="admin")
+    await host.ok(c.owner, "member.role", space=c.space, acct=bob.acct, role="admin")
+    assert await host.err(bob, "member.role", space=c.space, acct=carol.acct,
+                          role="admin") == "forbidden"
+    await host.ok(bob, "member.remove", space=c.space, acct=carol.acct)
+    await host.ok(bob, "space.leave", space=c.space)
+    events = host.events("mem")
+    assert {(e.space, e.chan) for e in events} == {(c.space, c.space)}
+    assert [(e.acct, e.info) for e in events] == [
+        (bob.acct, {"acct": bob.acct, "role": "member"}),
+        (carol.acct, {"acct": carol.acct, "role": "member"}),
+        (c.owner.acct, {"acct": bob.acct, "role": "admin"}),
+        (bob.acct, {"acct": carol.acct, "role": None}),
+        (bob.acct, {"acct": bob.acct, "role": None}),
+    ]

@@ -67,8 +67,8 @@ def stored_messages(db: Path, chan: str) -> list[tuple[int, str]]:
 async def test_browser_cannot_send_host_only_frames(relay: Relay, community: Community) -> None:
     host_id, space, general = community.host.host_id, community.space, community.general
     bob = await join(community, relay, "bob")
-    await bob.host(host_id).subscribe(space)
     mallory = await join(community, relay, "mallory")
+    await bob.host(host_id).subscribe(space)  # after mallory's join and its ``mem`` event
     forged_body = orjson.dumps({"v": 1, "host": host_id, "space": space, "chan": general,
                                 "k": "msg", "seq": 99, "env": "AAAA"}).decode()
     attempts = {

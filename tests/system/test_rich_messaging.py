@@ -16,6 +16,7 @@ from hearth.e2e.messaging import (
     ChannelChat,
     Deleted,
     Mark,
+    MemberChanged,
     Messaging,
     Receipts,
     Unread,
@@ -341,3 +342,30 @@ async def test_unread_counts_and_mentions(relay: Relay, community: Community) ->
     # For the owner, only bob's words are unread; the rest is the owner's own.
     assert await o.unread() == Unread(community.general, 0, own.seq, 2, bobs.seq)
     await close(bob)
+
+
+async def test_who_joins_leaves_or_changes_role_reaches_the_members_at_once(
+    relay: Relay, community: Community,
+) -> None:
+    """A ``mem`` event on the space's own topic for each change of membership, to every
+    member following the space: Python clients need not poll ``member.list``."""
+    owner, bob = await members(community, relay, "bob")
+    carol = Messaging(await joined(community, relay, "carol"))
+
+    def changed(u: Update) -> bool:
+        return isinstance(u, MemberChanged)
+
+    changes = [await until(bob, changed)]
+    await owner.secure.api.call("member.role", space=community.space, acct=bob.me, role="admin")
+    changes.append(await until(bob, changed))
+    await carol.secure.api.call("space.leave", space=community.space)
+    changes.append(await until(bob, changed))
+    assert changes == [
+        MemberChanged(community.space, carol.me, "member", carol.me),
+        MemberChanged(community.space, bob.me, "admin", owner.me),
+        MemberChanged(community.space, carol.me, None, carol.me),
+    ]
+    listed = await bob.secure.api.call("member.list", space=community.space)
+    assert {(m["acct"], m["role"]) for m in listed["members"]} == {
+        (owner.me, "owner"), (bob.me, "admin")}
+    await close(bob, carol)

@@ -206,6 +206,49 @@ def test_channels_created_renamed_and_deleted_appear_for_others_at_once(
     expect(mia.locator(".channel-title")).to_have_text("general")
 
 
+
+def test_members_who_join_change_role_or_leave_appear_for_others_at_once(
+        browser: Browser, contexts: list[BrowserContext], relay: Relay, host: Host) -> None:
+    """The member list follows the host's ``mem`` events (it is not polled): a member
+    who joins by link, one given another role, and one who leaves show in every open
+    list, and a member made admin is offered what admins may do, without a reload."""
+    olive = new_person(browser, contexts)
+    link = claim_space_and_invite(olive, relay, host)
+    mia = join_by_link(browser, contexts, link)
+    for page in (olive, mia):
+        expect(page.locator(".member .member-name")).to_have_count(2)
+
+    async def sam_joins_then_leaves(joined: asyncio.Event, leave: asyncio.Event) -> None:
+        sam = await connect_user(relay, host, "Sam")
+        api = sam.host(host.host_id)
+        space = (await api.redeem(link.rsplit("/", 1)[1]))["space"]["id"]
+        joined.set()
+        await leave.wait()
+        await api.call("space.leave", space=space)
+        await sam.close()
+
+    loop = asyncio.new_event_loop()
+    joined, leave = asyncio.Event(), asyncio.Event()
+    with ThreadPoolExecutor(1) as pool:
+        done = pool.submit(loop.run_until_complete, sam_joins_then_leaves(joined, leave))
+        for page in (olive, mia):
+            expect(page.locator(".member", has_text="Sam")).to_have_count(1)
+
+        expect(mia.get_by_role("button", name="New channel in Book club")).to_have_count(0)
+        olive.get_by_role("button", name="Change role of Mia").click()
+        olive.locator("#change-role-dialog select").select_option("admin")
+        olive.get_by_role("button", name="Save").click()
+        expect(mia.locator(".member[data-role=admin] .member-name")).to_have_text("Mia (you)")
+        expect(mia.get_by_role("button", name="New channel in Book club")).to_have_count(1)
+
+        loop.call_soon_threadsafe(leave.set)
+        done.result(timeout=30)
+    loop.close()
+    assert joined.is_set()
+    for page in (olive, mia):
+        expect(page.locator(".member", has_text="Sam")).to_have_count(0)
+        expect(page.locator(".member .member-name")).to_have_count(2)
+
 def test_first_visit_creates_identity_and_evicted_keys_are_reported(
         browser: Browser, contexts: list[BrowserContext], relay: Relay, tmp_path: Path) -> None:
     page = new_person(browser, contexts)

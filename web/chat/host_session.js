@@ -56,6 +56,7 @@ export class HostSession extends EventTarget {
       if (body.k === 'msg') this.#emit('message', { body });
       else if (body.k === 'chan') this.#onChannel(body);
       else if (body.k === 'del' || body.k === 'rcpt') this.#emit(body.k, { body });
+      else if (body.k === 'mem' && body.chan === body.space) this.#emit('members', { space: body.space, acct: body.info?.acct, role: body.info?.role });
     });
     conn.addEventListener('unsubbed', (e) => this.#onUnsubbed(/** @type {CustomEvent} */ (e).detail));
     conn.addEventListener('host_status', (e) => {

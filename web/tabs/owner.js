@@ -17,7 +17,7 @@ import { CHANNEL, errorToWire, newTabId } from './wire.js';
  */
 
 /** Events of each object that followers hear about, by source. */
-const SESSION_EVENTS = ['spaces', 'message', 'del', 'chan', 'rcpt', 'removed', 'followed', 'resumed',
+const SESSION_EVENTS = ['spaces', 'message', 'del', 'chan', 'rcpt', 'members', 'removed', 'followed', 'resumed',
   'status', 'revoked'];
 
 /**
