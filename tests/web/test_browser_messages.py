@@ -78,6 +78,7 @@ def test_replies_edits_and_reactions_between_two_browsers(
     olive, mia, _ = two_people(browser, contexts, relay, host)
     question = row(mia, "Who is coming on Friday?")
 
+
     # Only one's own messages can be edited; a member deletes only her own.
     question.hover()
     expect(question.get_by_role("button", name="Reply", exact=True)).to_be_visible()
@@ -160,6 +161,22 @@ def test_replies_edits_and_reactions_between_two_browsers(
         "Who is coming on Saturday?")
     # Annotations are no rows of their own: three messages, three rows.
     expect(mia.locator(".message[data-id]")).to_have_count(3)
+
+    # A live message in the open channel is asked for twice (the view, and the unread and
+    # mention counter) and decrypted once.
+    mia.evaluate("""() => {
+        const secure = window.hearth.secure(window.hearth.current.hostId);
+        window.__asked = 0;
+        window.__decrypted = 0;
+        const show = secure.show.bind(secure);
+        const decrypt = secure.decrypt.bind(secure);
+        secure.show = (...a) => { window.__asked++; return show(...a); };
+        secure.decrypt = (...a) => { window.__decrypted++; return decrypt(...a); };
+    }""")
+    send(olive, "Counted once")
+    expect(row(mia, "Counted once")).to_have_count(1)
+    mia.wait_for_function("() => window.__asked >= 2")
+    assert mia.evaluate("() => [window.__asked, window.__decrypted]") == [2, 1]
 
 
 def test_deletes_and_disappearing_messages_between_two_browsers(

@@ -42,6 +42,7 @@ const KEY_SHARES_PER_PUT = 200;
 const PREKEYS_PER_PUT = 100;
 const PREKEYS_LOW = 20;
 const BACKUP_DELAY_MS = 1500;
+const SHOWN_KEPT = 500;
 
 /**
  * @typedef {import('../chat/timeline.js').StoredMessage} StoredMessage
@@ -62,6 +63,12 @@ export class SecureClient extends EventTarget {
   #fetches = new Map();
   /** Sends run one at a time: two must not start two sessions for one channel. */
   #sending = new Serial();
+  /**
+   * @type {Map<string, Promise<Shown>>} recent ``show`` results by the message's exact
+   * fields: the open channel and the unread counter open each live message, and it is
+   * decrypted once. Only successes stay (a failure may turn into text later).
+   */
+  #shown = new Map();
   /** @type {ReturnType<typeof setTimeout> | undefined} */ #backupTimer;
   /** @type {Promise<number> | null} */ #backingUp = null;
 
@@ -296,7 +303,27 @@ export class SecureClient extends EventTarget {
    * @param {ShareItem[]} [shares]
    * @returns {Promise<Shown>}
    */
-  async show(space, chan, m, shares = []) {
+  show(space, chan, m, shares = []) {
+    const key = JSON.stringify([space, chan, m.seq, m.id, m.acct, m.dev, m.env]);
+    const held = this.#shown.get(key);
+    if (held) return held;
+    const showing = this.#show(space, chan, m, shares);
+    this.#shown.set(key, showing);
+    if (this.#shown.size > SHOWN_KEPT) this.#shown.delete(this.#shown.keys().next().value ?? '');
+    showing.then((shown) => { if (!shown.ok) this.#shown.delete(key); },
+      () => this.#shown.delete(key));
+    return showing;
+  }
+
+  /**
+   * ``show`` without the memo.
+   * @param {string} space
+   * @param {string} chan
+   * @param {StoredMessage} m
+   * @param {ShareItem[]} shares
+   * @returns {Promise<Shown>}
+   */
+  async #show(space, chan, m, shares) {
     try {
       if (shares.length) await this.acceptShares(space, chan, shares);
       const plaintext = await this.decrypt(space, chan, m);
