@@ -68,10 +68,16 @@ class FakeRelay:
             await self.frames.put(frame)
 
     async def next_frame(self, *skip: str) -> dict[str, object]:
+        """The next frame whose type is not in ``skip``; "mem" in ``skip`` also passes
+        over the host's membership events (``pub`` frames of kind ``mem``)."""
         while True:
             frame = await asyncio.wait_for(self.frames.get(), 10)
-            if frame["t"] not in skip:
-                return frame
+            if frame["t"] in skip:
+                continue
+            if "mem" in skip and frame["t"] == "pub" \
+                    and orjson.loads(str(frame["body"]))["k"] == "mem":
+                continue
+            return frame
 
 
 @pytest.fixture
@@ -102,7 +108,7 @@ async def test_node_serves_reconnects_resends_revocations_and_stops(
 
     async def call(op: str, user: User, **args: object) -> dict[str, object]:
         await _request(ws, host_id, user, op, **args)
-        frame = await relay.next_frame("ping")
+        frame = await relay.next_frame("ping", "mem")
         assert frame["t"] == "resp_to" and frame["to"] == "c1"
         body = open_host_body(host_id, str(frame["body"]), str(frame["sig"]), ResponseBody)
         assert body.ok, body.err
@@ -118,7 +124,7 @@ async def test_node_serves_reconnects_resends_revocations_and_stops(
     assert isinstance(space, dict)
     sid, chan = space["id"], space["channels"][0]["id"]
     ack = await call("publish", owner, space=sid, chan=chan, id="m1", env=b64e(b"x"))
-    pub = await relay.next_frame("ping")  # strictly after the resp_to
+    pub = await relay.next_frame("ping", "mem")  # strictly after the resp_to
     assert pub["t"] == "pub" and (pub["space"], pub["chan"]) == (sid, chan)
     event = open_host_body(host_id, str(pub["body"]), str(pub["sig"]), EventBody)
     assert (event.seq, event.id) == (ack["seq"], "m1")
@@ -127,13 +133,13 @@ async def test_node_serves_reconnects_resends_revocations_and_stops(
     await call("invite.key", owner, space=sid, acct=bob.acct)
     await call("invite.accept", bob, space=sid)
     await call("member.remove", owner, space=sid, acct=bob.acct)
-    revoke = await relay.next_frame("ping")
+    revoke = await relay.next_frame("ping", "mem")
     assert (revoke["t"], revoke["acct"], revoke["space"]) == ("revoke", bob.acct, sid)
 
     # The relay drops the connection: the node comes back and says the revocation again.
     await ws.close()
     ws = await asyncio.wait_for(relay.connections.get(), 10)
-    again = await relay.next_frame("ping")
+    again = await relay.next_frame("ping", "mem")
     assert again == revoke
     listed = (await call("space.list", owner))["spaces"]
     assert isinstance(listed, list) and listed[0]["id"] == sid
@@ -206,7 +212,7 @@ async def test_node_group_commits_concurrent_senders_and_nothing_is_live_before_
 
     async def call(op: str, user: User, **args: object) -> dict[str, object]:
         await _request(ws, host_id, user, op, **args)
-        frame = await relay.next_frame("ping")
+        frame = await relay.next_frame("ping", "mem")
         body = open_host_body(host_id, str(frame["body"]), str(frame["sig"]), ResponseBody)
         assert body.ok, body.err
         return body.r or {}
@@ -257,7 +263,7 @@ async def test_node_group_commits_concurrent_senders_and_nothing_is_live_before_
                  id=mid, env=b64e(b"x"))
         for i, mid in enumerate(ids)))
     while len(live) < count:
-        await relay.next_frame("ping")
+        await relay.next_frame("ping", "mem")
     conn.close()
     assert problems == []
     assert [seq for seq, _ in live] == list(range(1, count + 1))  # fan-out in seq order
