@@ -127,7 +127,8 @@ async def test_a_relay_cannot_forge_a_delete_receipt_or_timer_change(
     hostile: tuple[HostileRelay, Client],
 ) -> None:
     """Rich-messaging host events (docs/protocol.md §13.2) are host-signed like messages:
-    a relay forging one to erase a message, fake a read, or set a timer is ignored."""
+    a relay forging one to erase a message, fake a read, set a timer or announce a
+    member is ignored."""
     relay, client = hostile
     impostor = SigningKey.generate()
     relay.outbox.put_nowait([
@@ -135,6 +136,7 @@ async def test_a_relay_cannot_forge_a_delete_receipt_or_timer_change(
         event("general", key=impostor, k="rcpt",
               info={"marks": [{"acct": "a", "read": 9, "delivered": 9}]}),
         event("general", key=impostor, k="chan", info={"channel": {"ttl_s": 1}}),
+        event("general", key=impostor, k="mem", info={"acct": "a", "role": "owner"}),
         event("random", k="del", info={"ids": ["m"]}),  # genuine, but re-routed
         event("general", k="del", info={"ids": ["m"]}),
     ])
