@@ -504,6 +504,7 @@ export class App {
       await this.#observeKeys(session.hostId, r.members);
       renderMembers(this);
       this.view?.refreshNames();
+      this.viewAwareness?.marks.refresh(); // receipts count who was a member when it was sent
     } catch (e) {
       console.warn('hearth: member list', e);
     }

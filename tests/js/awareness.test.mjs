@@ -140,6 +140,16 @@ test('receipts: read beats delivered, markers only rise, a full set drops who st
   assert.equal(book.receipt('x', 'c', 4, 'me').state, 'none');
 });
 
+test('receipts: a member who joined after the message is not counted as having read it', () => {
+  const book = new ReceiptBook();
+  // d joined later: its marker starts at the channel's end (9), past message 4.
+  book.set('s', 'c', [{ acct: 'b', read: 4, delivered: 4 }, { acct: 'd', read: 9, delivered: 9 }]);
+  assert.equal(receiptText(book.receipt('s', 'c', 4, 'me')), 'Read by 2 of 2');
+  const r = book.receipt('s', 'c', 4, 'me', (acct) => acct !== 'd');
+  assert.deepEqual(r, { state: 'read', readBy: ['b'], deliveredTo: [], of: 1 });
+  assert.equal(receiptText(book.receipt('s', 'c', 4, 'me', () => false)), '');
+});
+
 test('unread: the host counts, live messages add, own and annotations do not, reading clears', () => {
   const u = new UnreadCounts(ME);
   assert.equal(u.has('s'), false);

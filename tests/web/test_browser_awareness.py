@@ -22,6 +22,7 @@ from tests.web.test_browser_app import (
     contexts,
     create_channel,
     create_identity,
+    join_by_link,
     new_person,
     shot,
 )
@@ -117,7 +118,8 @@ def open_settings(page: Page) -> Locator:
     return dialog
 
 
-def test_unread_badges_divider_and_read_receipts_with_opt_out(two: Two) -> None:
+def test_unread_badges_divider_and_read_receipts_with_opt_out(
+        two: Two, browser: Browser, contexts: list[BrowserContext]) -> None:
     olive, mia = two.olive, two.mia
     # Olive writes in #plans while Mia looks at #general: Mia's counts grow on the
     # channel and on its space, never on the channel she is looking at.
@@ -159,6 +161,26 @@ def test_unread_badges_divider_and_read_receipts_with_opt_out(two: Two) -> None:
     expect(receipt(olive, f"Plan {total}")).to_have_text("Read by 1 of 1")
     expect(receipt(olive, "Plan 1")).to_have_text("Read by 1 of 1")
     shot(mia, "31-new-messages-divider")
+
+    # Sam joins now. A newcomer's markers start at the end of each channel, which says
+    # nothing of what was sent before: he counts for what comes after, not for "Hello Mia".
+    olive.locator("#invite-button").click()
+    olive.get_by_role("button", name="Create invite").click()
+    link = olive.locator("#invite-link").input_value()
+    olive.keyboard.press("Escape")
+    sam = join_by_link(browser, contexts, link, "Sam")
+    expect(olive.locator(".member", has_text="Sam")).to_have_count(1)
+    channel(olive, two.general).click()
+    send(olive, "Welcome Sam")
+    expect(body_of(sam, "Welcome Sam")).to_have_count(1)
+    expect(receipt(olive, "Welcome Sam")).to_have_attribute("title", re.compile("Read by Sam"))
+    expect(receipt(olive, "Hello Mia")).to_have_text("Read by 1 of 1")
+    expect(receipt(olive, "Hello Mia")).to_have_attribute("title", "Read by Mia")
+    # Sam leaves again (his markers go with him), and the list says so at once.
+    sam.get_by_role("button", name="Leave space Book club").click()
+    sam.locator("#leave-space-dialog").get_by_role("button", name="Leave space").click()
+    expect(olive.locator(".member", has_text="Sam")).to_have_count(0)
+    channel(olive, two.plans).click()
 
     # Mia stops sharing read receipts. Her own unread still clears; Olive no longer
     # sees her reads.

@@ -125,11 +125,12 @@ export class Awareness extends EventTarget {
    * @param {string} space
    * @param {string} chan
    * @param {number} seq
+   * @param {(acct: string) => boolean} [sentTo] whether ``acct`` was a member when it was sent
    * @returns {import('./receipts.js').Receipt}
    */
-  receipt(hostId, space, chan, seq) {
+  receipt(hostId, space, chan, seq, sentTo) {
     const w = this.hosts.get(hostId);
-    return w ? w.receipts.receipt(space, chan, seq, this.around.me) : { state: 'none', readBy: [], deliveredTo: [], of: 0 };
+    return w ? w.receipts.receipt(space, chan, seq, this.around.me, sentTo) : { state: 'none', readBy: [], deliveredTo: [], of: 0 };
   }
 
   /**

@@ -171,17 +171,20 @@ export class ReceiptBook {
   }
 
   /**
-   * Who has received and read message ``seq`` (everyone but ``me``).
+   * Who has received and read message ``seq`` (everyone but ``me``, and only those it
+   * was sent to: a member's marker starts at the channel's end when it joins, which
+   * says nothing of what was sent before).
    * @param {string} space
    * @param {string} chan
    * @param {number} seq
    * @param {string} me
+   * @param {(acct: string) => boolean} [sentTo] whether ``acct`` was a member when it was sent
    * @returns {Receipt}
    */
-  receipt(space, chan, seq, me) {
+  receipt(space, chan, seq, me, sentTo = () => true) {
     const held = this.#chans.get(`${space}/${chan}`);
     if (!held) return { state: 'none', readBy: [], deliveredTo: [], of: 0 };
-    const others = [...held].filter(([acct]) => acct !== me);
+    const others = [...held].filter(([acct]) => acct !== me && sentTo(acct));
     const readBy = others.filter(([, m]) => m.read >= seq).map(([acct]) => acct);
     const deliveredTo = others.filter(([, m]) => m.delivered >= seq && m.read < seq).map(([acct]) => acct);
     const state = readBy.length ? 'read' : deliveredTo.length ? 'delivered' : others.length ? 'sent' : 'none';

@@ -32,7 +32,11 @@ export function attachAwareness(app, view, opening) {
   const marks = new ChannelMarks(view.list, {
     me,
     mentionsMe: (id) => view.conversation.mentionsMe(id),
-    receipt: (seq) => app.awareness.receipt(hostId, space, chan, seq),
+    // Members who joined after a message was sent never had it to read.
+    receipt: (seq, ts) => app.awareness.receipt(hostId, space, chan, seq, (acct) => {
+      const member = app.members.get(`${hostId}/${space}`)?.find((m) => m.acct === acct);
+      return !member || member.joined_at <= ts;
+    }),
     nameOf: (acct) => app.nameOf(acct),
   });
   const picker = new MentionPicker(view.composer.input, { me, members: () => app.members.get(`${hostId}/${space}`) ?? [] });

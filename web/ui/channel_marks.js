@@ -18,7 +18,7 @@ import { h } from './dom.js';
  * @typedef {object} MarkSource
  * @property {string} me this account
  * @property {(id: string) => boolean} mentionsMe the message (as now shown) names me
- * @property {(seq: number) => import('../chat/receipts.js').Receipt} receipt of an own message
+ * @property {(seq: number, ts: number) => import('../chat/receipts.js').Receipt} receipt of an own message (its seq and time)
  * @property {(acct: string) => string} nameOf
  */
 
@@ -97,14 +97,14 @@ export class ChannelMarks {
 
   /** @param {HTMLElement} row */
   #mark(row) {
-    const { id, acct, seq } = row.dataset;
+    const { id, acct, seq, ts } = row.dataset;
     const mentioned = Boolean(id) && acct !== this.source.me && this.source.mentionsMe(/** @type {string} */ (id));
     if (row.classList.contains('mentions-me') !== mentioned) row.classList.toggle('mentions-me', mentioned);
     if (acct !== this.source.me || row.classList.contains('pending')) return;
     // Below the text, not in the header: a continued row hides its header.
     const main = row.querySelector('.message-main');
     if (!main) return;
-    const r = this.source.receipt(Number(seq));
+    const r = this.source.receipt(Number(seq), Number(ts));
     const text = receiptText(r);
     let label = /** @type {HTMLElement | null} */ (main.querySelector(':scope > .receipt'));
     if (!text) {
