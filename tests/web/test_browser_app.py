@@ -194,11 +194,15 @@ def test_channels_created_renamed_and_deleted_appear_for_others_at_once(
     expect(composer).to_have_value("half a sentence")
     open_channel(mia, "plans")
 
+    # A keyboard user on the channel list keeps her place when the list is redrawn.
+    general_link = mia.locator(".channel-link", has_text="general")
+    general_link.focus()
     olive.get_by_role("button", name="Rename channel plans").click()
     olive.get_by_label("Channel name").fill("trips")
     olive.get_by_role("button", name="Save").click()
     expect(links).to_have_text(["general", "trips"])
     expect(mia.locator(".channel-title")).to_have_text("trips")
+    expect(general_link).to_be_focused()
 
     olive.get_by_role("button", name="Delete channel trips").click()
     olive.get_by_role("button", name="Delete channel", exact=True).click()

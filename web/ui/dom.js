@@ -47,13 +47,33 @@ export function append(parent, children) {
 }
 
 /**
- * Replace everything inside ``parent``.
+ * Replace everything inside ``parent``. If the focus was inside, it moves to the new
+ * element that stands for the one that had it (same id, or same label and channel):
+ * a redraw must not throw a keyboard user back to the top of the page.
  * @param {Element} parent
  * @param {...(Child | Child[])} children
  */
 export function replace(parent, ...children) {
+  const focused = document.activeElement;
+  const again = focused instanceof HTMLElement && focused !== parent && parent.contains(focused)
+    ? focusKey(focused) : null;
   parent.replaceChildren();
   append(parent, children);
+  if (again) /** @type {HTMLElement | null} */ (parent.querySelector(again))?.focus({ preventScroll: true });
+}
+
+/**
+ * A selector for the element a redraw makes in place of ``el``, or null if there is
+ * no telling which it is.
+ * @param {HTMLElement} el
+ * @returns {string | null}
+ */
+function focusKey(el) {
+  if (el.id) return `#${CSS.escape(el.id)}`;
+  const label = el.getAttribute('aria-label');
+  const chan = el.dataset.chan;
+  if (!label && !chan) return null;
+  return `${el.tagName.toLowerCase()}${label ? `[aria-label="${CSS.escape(label)}"]` : ''}${chan ? `[data-chan="${CSS.escape(chan)}"]` : ''}`;
 }
 
 /**
