@@ -202,6 +202,7 @@ class Hub:
 
     async def _share_usage_forever(self, interval: float) -> None:
         """Per-identity limits across relays: trade local usage for shared levels."""
+        task = asyncio.current_task()
         while True:
             await asyncio.sleep(interval)
             try:
@@ -210,3 +211,7 @@ class Hub:
                     self.identity_limits.adopt(await self.bus.share_usage(usage), self.clock())
             except Exception:
                 log.exception("event=share_usage_failed")
+            if task is not None and task.cancelling():
+                # Python 3.11's wait_for (under the Redis call) can swallow a cancel that
+                # lands as its answer arrives: stop anyway, or shutdown waits forever.
+                raise asyncio.CancelledError
