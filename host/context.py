@@ -50,6 +50,15 @@ def channel_row(conn: sqlite3.Connection, space: str, chan: str) -> sqlite3.Row:
     return row
 
 
+def member_event(host_id: str, space: str, by: str, now: int, acct: bytes,
+                 role: str | None) -> EventBody:
+    """A ``mem`` event on the space's own topic (``chan`` = the space id, which no
+    channel has): ``acct`` is now ``role`` in ``space``, or gone (None); ``by`` made the
+    change ("" for the host's administrator) (docs/protocol.md §13.2)."""
+    return EventBody(v=1, host=host_id, space=space, chan=space, k="mem", acct=by, ts=now,
+                     info={"acct": b64e(acct), "role": role})
+
+
 def event_frame(host_key: SigningKey, event: EventBody) -> Publish:
     """The host-signed ``pub`` frame of a channel event (pure; safe in any thread)."""
     text, sig = sign_host_body(host_key, event)
@@ -138,12 +147,8 @@ class Context:
                                   acct=self.acct_b64, ts=self.now, info=info))
 
     def emit_member_change(self, space: str, acct: bytes, role: str | None) -> None:
-        """Queue a ``mem`` event on the space's own topic (``chan`` = the space id, which
-        no channel has): ``acct`` is now ``role`` in ``space``, or gone (None)
-        (docs/protocol.md §13.2). Members' clients refresh their lists on it."""
-        self.emit_event(EventBody(v=1, host=self.host_id, space=space, chan=space, k="mem",
-                                  acct=self.acct_b64, ts=self.now,
-                                  info={"acct": b64e(acct), "role": role}))
+        """Queue a ``mem`` event: ``acct`` is now ``role`` in ``space``, or gone (None)."""
+        self.emit_event(member_event(self.host_id, space, self.acct_b64, self.now, acct, role))
 
     async def revoke(
         self, *, acct: bytes | None = None, dev: bytes | None = None, space: str | None = None

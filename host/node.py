@@ -276,14 +276,17 @@ async def _serve_forever(
 
 
 async def _poll_forever(
-    ws: ClientConnection, feed: RevocationFeed, busy: asyncio.Lock, interval: float,
-    pacer: Pacer,
+    ws: ClientConnection, service: Service, feed: RevocationFeed, busy: asyncio.Lock,
+    interval: float, pacer: Pacer,
 ) -> None:
+    """Pass on what the admin CLI changed meanwhile: its revocations, then the ``mem``
+    events of the removals among them."""
     while True:
         await asyncio.sleep(interval)
         async with busy:
             fresh = await feed.poll()
-            for frame in fresh:
+            frames = [*fresh, *await service.announce_departures(fresh)] if fresh else []
+            for frame in frames:
                 await _send(ws, pacer, frame)
         if fresh:
             log.info("event=revocations_sent count=%d source=admin", len(fresh))
@@ -325,7 +328,7 @@ async def _session(
     reader = asyncio.create_task(_read_forever(ws, inbox))
     server = asyncio.create_task(_serve_forever(ws, service, feed, busy, inbox, pacer))
     pinger = asyncio.create_task(_ping_forever(ws))
-    poller = asyncio.create_task(_poll_forever(ws, feed, busy, admin_poll, pacer))
+    poller = asyncio.create_task(_poll_forever(ws, service, feed, busy, admin_poll, pacer))
     ticker = asyncio.create_task(_tick_forever(ws, service, busy, TICK_S, pacer))
     stopper = asyncio.create_task(stop.wait())
     tasks = (reader, server, pinger, poller, ticker, stopper)

@@ -24,7 +24,7 @@ from typing import Any
 from nacl.signing import SigningKey
 
 from hearth.errors import ErrorCode, ProtocolError
-from hearth.frames import Frame, HostResponse
+from hearth.frames import Frame, HostResponse, Revoke
 from hearth.keys import now_ms
 from hearth.limits import REQUEST_MAX_SKEW_MS
 from hearth.rpc import (
@@ -52,7 +52,7 @@ from host import (
 )
 from host.authz import AuthzCache
 from host.config import host_id_for
-from host.context import Context, Shared, decode_key, event_frame, fail
+from host.context import Context, Shared, decode_key, event_frame, fail, member_event
 from host.expiry import any_due, expire_due, expiry_events
 from host.replay import ReplayCache
 from host.store import Store, TransactionLost
@@ -271,6 +271,20 @@ class Service:
                 self.shared.erased = False
                 await self.store.checkpoint()
         return list(await self.verifier.spread(partial(event_frame, self.host_key), events))
+
+    async def announce_departures(self, revocations: Sequence[Revoke]) -> list[Frame]:
+        """Signed ``mem`` events for members removed from a space outside any request
+        (``hearth host remove-member``, found by the node's revocation poll): one per
+        revocation of an account in a space that it is no longer a member of."""
+        now, events = self._clock(), []
+        for revoke in revocations:
+            if revoke.acct is None or revoke.space is None or revoke.dev is not None:
+                continue
+            acct = decode_key(revoke.acct)
+            if await self.store.fetchval("SELECT 1 FROM members WHERE space = ? AND acct = ?",
+                                         (revoke.space, acct)) is None:
+                events.append(member_event(self.host_id, revoke.space, "", now, acct, None))
+        return [event_frame(self.host_key, event) for event in events]
 
     async def _handle_one(self, request: Request) -> Outcome:
         """One request of a batch, in its own savepoint. ``TransactionLost`` propagates:

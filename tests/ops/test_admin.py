@@ -39,6 +39,7 @@ async def test_status_members_and_remove_member_revokes_at_the_relay(
     await owner.call("invite.key", space=space, acct=bob.identity.account)
     await bob_api.call("invite.accept", space=space)
     await bob_api.subscribe(space, ["*"])
+    await owner.subscribe(space, ["*"])
     kept_token = (await bob_api.call("token", space=space, chans=["*"]))["token"]
     members = ok("host", "members", "--data", data, "--space", space)
     assert bob.identity.account in members and "bob" in members and "member" in members
@@ -69,6 +70,12 @@ async def test_status_members_and_remove_member_revokes_at_the_relay(
     err = refused("host", "remove-member", "--data", data, space, bob.identity.account)
     assert f"account {bob.identity.account!r} is not a member of space {space!r}" in err
     assert "event=revocations_sent count=1 source=admin" in host.process.output()
+    # The members still in the space hear of it as of any removal: a ``mem`` event.
+    async with asyncio.timeout(10):
+        while (event := await community.owner.next_event(10)).kind != "mem":
+            pass
+    assert (event.space, event.chan, event.acct) == (space, space, "")
+    assert event.info == {"acct": bob.identity.account, "role": None}
     await bob.close()
 
 
