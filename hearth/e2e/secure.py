@@ -261,7 +261,7 @@ class SecureClient:
 
     async def receive_update(self, wait_s: float | None = 10.0) -> Message | ChannelEvent:
         """The next message of a followed channel, opened, or the next other verified
-        host event as it came (``del``, ``rcpt``, ``chan``; docs/protocol.md 13.2).
+        host event as it came (``del``, ``rcpt``, ``chan``, ``mem``; docs/protocol.md 13.2).
 
         Per channel, messages come in sequence order and each once: one at or below the
         last handed out is dropped (a catch-up and live delivery overlapped); one past it
