@@ -39,9 +39,10 @@ async def register_device(store: Store, args: HelloArgs, dev: str, now: int) -> 
                 ErrorCode.BAD_CERTIFICATE,
                 f"device {dev!r} is already registered to account {b64e(row['acct'])!r}",
             )
+        # A known account's new name is the hello op's to record (and to announce).
         await store.execute(
             "INSERT INTO users (acct, name, created_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (acct) DO UPDATE SET name = coalesce(excluded.name, users.name)",
+            "ON CONFLICT (acct) DO NOTHING",
             (cert.account, args.name, now),
         )
         # A re-certified device (same keys, same account) replaces its stored cert.
@@ -59,8 +60,20 @@ async def _is_host_owner(ctx: Context) -> bool:
 
 
 async def hello(ctx: Context, args: HelloArgs) -> dict[str, Any]:
-    """Registers the device (done by the pipeline before this runs).
-    r = ``{host, acct, dev, owner, spaces: [space...]}`` (``owner``: host owner)."""
+    """Registers the device (done by the pipeline before this runs) and keeps a new
+    display name, announced to the account's spaces (a ``mem`` event each, role as it
+    is, so member lists show it). r = ``{host, acct, dev, owner, spaces: [space...]}``
+    (``owner``: host owner)."""
+    if args.name is not None:
+        held = await ctx.store.fetchval("SELECT name FROM users WHERE acct = ?", (ctx.acct,))
+        if held != args.name:
+            async with ctx.store.transaction():
+                await ctx.store.execute("UPDATE users SET name = ? WHERE acct = ?",
+                                        (args.name, ctx.acct))
+                for row in await ctx.store.fetchall(
+                        "SELECT space, role FROM members WHERE acct = ? ORDER BY joined_at",
+                        (ctx.acct,)):
+                    ctx.emit_member_change(row["space"], ctx.acct, row["role"])
     return {
         "host": ctx.host_id, "acct": ctx.acct_b64, "dev": ctx.dev_b64,
         "owner": await _is_host_owner(ctx), "spaces": await spaces_of(ctx.store, ctx.acct),

@@ -179,3 +179,26 @@ async def test_joins_role_changes_and_departures_are_announced_on_the_space_topi
         (bob.acct, {"acct": carol.acct, "role": None}),
         (bob.acct, {"acct": bob.acct, "role": None}),
     ]
+
+
+async def test_a_new_display_name_is_announced_to_each_space_of_the_account(
+    community: Community,
+) -> None:
+    """``hello`` with another name keeps it and sends a ``mem`` event (role unchanged)
+    to every space of the account, so members' lists show the new name; the same name
+    again, or none, announces nothing."""
+    host, c = community.host, community
+    bob = await add_member(c, "bob")
+    second = (await host.ok(c.owner, "space.create", name="Second"))["space"]["id"]
+    host.sent.clear()
+    for name in ("bob", None):
+        args = {"name": name} if name else {}
+        await host.ok(bob, "hello", cert=bob.device.certificate.encode(), **args)
+    assert host.events("mem") == []
+    await host.ok(c.owner, "hello", cert=c.owner.device.certificate.encode(), name="Olive")
+    assert [(e.space, e.acct, e.info) for e in host.events("mem")] == [
+        (c.space, c.owner.acct, {"acct": c.owner.acct, "role": "owner"}),
+        (second, c.owner.acct, {"acct": c.owner.acct, "role": "owner"}),
+    ]
+    listed = await host.ok(bob, "member.list", space=c.space)
+    assert [m["name"] for m in listed["members"]] == ["Olive", "bob"]

@@ -215,7 +215,8 @@ def test_members_who_join_change_role_or_leave_appear_for_others_at_once(
         browser: Browser, contexts: list[BrowserContext], relay: Relay, host: Host) -> None:
     """The member list follows the host's ``mem`` events (it is not polled): a member
     who joins by link, one given another role, and one who leaves show in every open
-    list, and a member made admin is offered what admins may do, without a reload."""
+    list, a member made admin is offered what admins may do, and a new display name shows
+    in others' lists, without a reload."""
     olive = new_person(browser, contexts)
     link = claim_space_and_invite(olive, relay, host)
     mia = join_by_link(browser, contexts, link)
@@ -252,6 +253,14 @@ def test_members_who_join_change_role_or_leave_appear_for_others_at_once(
     for page in (olive, mia):
         expect(page.locator(".member", has_text="Sam")).to_have_count(0)
         expect(page.locator(".member .member-name")).to_have_count(2)
+
+    # Mia takes another name: Olive's list shows it without a reload.
+    mia.locator("#account-button").click()
+    account = mia.locator("#account-dialog")
+    account.get_by_label("Display name").fill("Mia Wong")
+    account.get_by_role("button", name="Save").click()
+    expect(account).to_have_count(0)
+    expect(olive.locator(".member[data-role=admin] .member-name")).to_have_text("Mia Wong")
 
 def test_first_visit_creates_identity_and_evicted_keys_are_reported(
         browser: Browser, contexts: list[BrowserContext], relay: Relay, tmp_path: Path) -> None:
