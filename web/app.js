@@ -598,9 +598,7 @@ export class App {
         toast('You are now an owner of this host. Create a space to get started.', 'ok');
       } else {
         const r = await session.call('invite.redeem', proof);
-        await session.refreshSpaces();
-        await session.follow(r.space.id).catch(() => undefined);
-        this.select(link.hostId, r.space.id);
+        await this.enterSpace(session, r.space.id);
         toast(`You joined ${r.space.name}.`, 'ok');
       }
       this.render();
@@ -613,6 +611,19 @@ export class App {
       }
     }
     return true;
+  }
+
+  /**
+   * Show a space this account just made or joined: the list again, its live events,
+   * then the view (live events before history: nothing published meanwhile is missed).
+   * Callers with a modal dialog close it first: the page beneath one is inert.
+   * @param {HostSession} session
+   * @param {string} space
+   */
+  async enterSpace(session, space) {
+    await session.refreshSpaces();
+    await session.follow(space).catch(() => undefined);
+    this.select(session.hostId, space);
   }
 
   /** @param {string} name */

@@ -33,10 +33,10 @@ export function attachAwareness(app, view, opening) {
     me,
     mentionsMe: (id) => view.conversation.mentionsMe(id),
     // Members who joined after a message was sent never had it to read.
-    receipt: (seq, ts) => app.awareness.receipt(hostId, space, chan, seq, (acct) => {
-      const member = app.members.get(`${hostId}/${space}`)?.find((m) => m.acct === acct);
-      return !member || member.joined_at <= ts;
-    }),
+    receipt: (seq, ts) => {
+      const joined = new Map((app.members.get(`${hostId}/${space}`) ?? []).map((m) => [m.acct, m.joined_at]));
+      return app.awareness.receipt(hostId, space, chan, seq, (acct) => (joined.get(acct) ?? 0) <= ts);
+    },
     nameOf: (acct) => app.nameOf(acct),
   });
   const picker = new MentionPicker(view.composer.input, { me, members: () => app.members.get(`${hostId}/${space}`) ?? [] });

@@ -72,22 +72,13 @@ export async function openCreateSpace(app) {
 }
 
 /**
- * Show a space the user just made or joined, once its dialog is closed: while a modal
- * dialog is open the page beneath it is inert, so a view shown under it would take no
- * typing (what a quick user, or a test, types would go nowhere).
+ * Enter a space once its dialog is closed (``App.enterSpace``); a failure is a toast.
  * @param {App} app
  * @param {HostSession} session
  * @param {string} space
  */
 async function enterSpace(app, session, space) {
-  try {
-    await session.refreshSpaces();
-    // Live events before history: nothing published meanwhile is missed.
-    await session.follow(space).catch(() => undefined);
-    app.select(session.hostId, space);
-  } catch (e) {
-    toast(humanMessage(e), 'error');
-  }
+  await app.enterSpace(session, space).catch((e) => toast(humanMessage(e), 'error'));
 }
 
 /** @param {App} app @param {Space} space */
