@@ -64,19 +64,18 @@ async def hello(ctx: Context, args: HelloArgs) -> dict[str, Any]:
     display name, announced to the account's spaces (a ``mem`` event each, role as it
     is, so member lists show it). r = ``{host, acct, dev, owner, spaces: [space...]}``
     (``owner``: host owner)."""
+    spaces = await spaces_of(ctx.store, ctx.acct)
     if args.name is not None:
         held = await ctx.store.fetchval("SELECT name FROM users WHERE acct = ?", (ctx.acct,))
         if held != args.name:
             async with ctx.store.transaction():
                 await ctx.store.execute("UPDATE users SET name = ? WHERE acct = ?",
                                         (args.name, ctx.acct))
-                for row in await ctx.store.fetchall(
-                        "SELECT space, role FROM members WHERE acct = ? ORDER BY joined_at",
-                        (ctx.acct,)):
-                    ctx.emit_member_change(row["space"], ctx.acct, row["role"])
+            for space in spaces:
+                ctx.emit_member_change(space["id"], ctx.acct, space["role"])
     return {
         "host": ctx.host_id, "acct": ctx.acct_b64, "dev": ctx.dev_b64,
-        "owner": await _is_host_owner(ctx), "spaces": await spaces_of(ctx.store, ctx.acct),
+        "owner": await _is_host_owner(ctx), "spaces": spaces,
     }
 
 
