@@ -219,7 +219,25 @@ def host_members(data: Path, space: str | None, as_json: bool) -> None:
            ["SPACE", "NAME", "ACCOUNT", "USER", "ROLE", "JOINED"])
 
 
-@host.command("remove-member")
+class KeyArguments(click.Command):
+    """A command whose arguments are base64url keys or ids, which may start with '-':
+    one mistaken for an option is refused with how to pass it."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given_args = list(args)  # the parser consumes its list
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            given = next((a for a in given_args if a.startswith(exc.option_name)),
+                         exc.option_name)
+            raise click.UsageError(
+                f"{given!r} is not an option; if it is an account or id that starts with "
+                f"'-', put '--' before the arguments: hearth host {self.name} --data DIR -- "
+                + " ".join(p.human_readable_name for p in self.params
+                           if isinstance(p, click.Argument)), ctx) from None
+
+
+@host.command("remove-member", cls=KeyArguments)
 @data_option
 @click.argument("space")
 @click.argument("account")
@@ -254,7 +272,7 @@ def host_invites(data: Path, space: str | None, include_closed: bool, as_json: b
            ["ID", "KIND", "SPACE", "ROLE", "USES", "EXPIRES", "STATE"])
 
 
-@host.command("revoke-invite")
+@host.command("revoke-invite", cls=KeyArguments)
 @data_option
 @click.argument("invite_id", metavar="ID")
 def host_revoke_invite(data: Path, invite_id: str) -> None:

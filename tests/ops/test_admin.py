@@ -45,17 +45,24 @@ async def test_status_members_and_remove_member_revokes_at_the_relay(
     assert bob.identity.account in members and "bob" in members and "member" in members
 
     # Refusals first: each names the bad value and changes nothing.
-    err = refused("host", "remove-member", "--data", data, "nope", bob.identity.account)
+    err = refused("host", "remove-member", "--data", data, "--", "nope", bob.identity.account)
     assert "Error: space 'nope' does not exist on this host" in err
-    err = refused("host", "remove-member", "--data", data, space, "not-a-key")
+    err = refused("host", "remove-member", "--data", data, "--", space, "not-a-key")
     assert "account 'not-a-key' is not a base64url public key" in err
     owner_acct = community.owner.identity.account
-    err = refused("host", "remove-member", "--data", data, space, owner_acct)
+    err = refused("host", "remove-member", "--data", data, "--", space, owner_acct)
     assert f"account {owner_acct!r} is the last owner of space {space!r}" in err
+    # Keys and ids are base64url and may start with "-": one taken for an option is
+    # refused with how to pass it (the calls here put "--" first for that reason).
+    err = refused("host", "remove-member", "--data", data, space, "-e" + owner_acct[2:],
+                  status=2)
+    assert ("Error: '-e" + owner_acct[2:] + "' is not an option; if it is an account or id "
+            "that starts with '-', put '--' before the arguments: hearth host remove-member "
+            "--data DIR -- SPACE ACCOUNT") in " ".join(err.split())
     err = refused("host", "members", "--data", data, "--space", "nope")
     assert "space 'nope' does not exist on this host" in err
 
-    out = ok("host", "remove-member", "--data", data, space, bob.identity.account)
+    out = ok("host", "remove-member", "--data", data, "--", space, bob.identity.account)
     assert out.strip() == f"removed {bob.identity.account} (member) from space {space}"
     # The running node passes the revocation on: the relay ends bob's subscription...
     notice = await asyncio.wait_for(bob.notices.get(), 15)
@@ -67,7 +74,7 @@ async def test_status_members_and_remove_member_revokes_at_the_relay(
     with pytest.raises(RequestError) as gone:
         await bob_api.history(space, community.general)
     assert gone.value.wire_code == "not_member"
-    err = refused("host", "remove-member", "--data", data, space, bob.identity.account)
+    err = refused("host", "remove-member", "--data", data, "--", space, bob.identity.account)
     assert f"account {bob.identity.account!r} is not a member of space {space!r}" in err
     assert "event=revocations_sent count=1 source=admin" in host.process.output()
     # The members still in the space hear of it as of any removal: a ``mem`` event.
@@ -105,7 +112,7 @@ async def test_invite_links_and_owner_links_are_listed_and_revoked(
         ("claim", "https://chat.example.org", host.host_id)
     owner_link_id = invite_public_key(claim.secret)
     assert owner_link_id in ok("host", "invites", "--data", data)
-    out = ok("host", "revoke-invite", "--data", data, owner_link_id)
+    out = ok("host", "revoke-invite", "--data", data, "--", owner_link_id)
     assert out.strip() == f"revoked owner link {owner_link_id}"
     with pytest.raises(RequestError) as expired:
         await dave.host(host.host_id).claim(claim.secret)
